@@ -1,0 +1,49 @@
+# RecSys31 - the two commands that matter: `make run` and `make test`.
+# Both create/update .venv on a bare machine (Python 3.11+, internet access to PyPI only).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_CLIENTS ?= 5000
+DEMO_MONTHS ?= 17
+DEMO_SEED ?= 31
+
+.PHONY: venv run test lint typecheck demo-data clean-state help
+
+help:
+	@echo "make run   - set up everything on embedded defaults and run the system"
+	@echo "make test  - set up and run lint, type checks and the test suite"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the dependency list changes (idempotent, fast when up to date).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv || true
+	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --python $(BIN)/python -q -e ".[dev]"; \
+	else $(BIN)/python -m pip install -q -e ".[dev]"; fi
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check core api web tests bench alembic/env.py
+
+typecheck: venv
+	$(BIN)/mypy
+
+test: venv lint typecheck
+	$(BIN)/python -m pytest -q -ra
+
+# Demo population, generated once per state folder (RECSYS_HOME, default .recsys/).
+demo-data: venv
+	$(BIN)/recsys db upgrade
+	$(BIN)/recsys data generate --clients $(DEMO_CLIENTS) --months $(DEMO_MONTHS) --seed $(DEMO_SEED) --if-empty
+	$(BIN)/recsys data profile
+
+run: demo-data
+
+clean-state:
+	rm -rf .recsys

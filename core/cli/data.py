@@ -1,0 +1,63 @@
+"""`recsys data ...`: load the real Santander file, generate synthetic data, profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from core.cli.common import console, fail, print_json, run
+
+app = typer.Typer(help="Data: load-santander, generate, profile.", no_args_is_help=True)
+
+
+@app.command("load-santander")
+def load_santander(
+    path: Path = typer.Argument(..., help="A train_ver2.csv-format file (the full 2 GB one or a sample)."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Read at most N data rows."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first malformed row; load nothing."),
+    chunk_rows: int = typer.Option(200_000, "--chunk-rows", min=1000, help="Rows per chunk (bounds memory)."),
+) -> None:
+    """Load the real Santander format in chunks (idempotent: a reload adds no duplicates)."""
+    from core.data.santander_load import MalformedRowError, load_santander_file
+
+    if not path.exists():
+        fail(f"PATH: no such file: {path}")
+    try:
+        report = run(load_santander_file(path, limit=limit, strict=strict, chunk_rows=chunk_rows))
+    except MalformedRowError as exc:
+        fail(f"{path}:{exc.line}: {exc.reason} (nothing was loaded)")
+    console.print(report.summary())
+    for issue in report.malformed[:20]:
+        console.print(f"[yellow]skipped[/] line {issue.line}: {issue.reason}")
+    if len(report.malformed) > 20:
+        console.print(f"... and {len(report.malformed) - 20} more malformed rows")
+
+
+@app.command()
+def generate(
+    clients: int = typer.Option(5000, "--clients", min=1, help="Number of synthetic clients."),
+    months: int = typer.Option(17, "--months", min=2, max=60, help="Monthly snapshots (from 2015-01-28)."),
+    seed: int = typer.Option(31, "--seed", help="Random seed (same seed, same data)."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when clients already exist."),
+) -> None:
+    """Generate Santander-shaped clients, holdings, operations and an offer log, with truth."""
+    from core.data.generate import generate_to_db
+
+    report = run(generate_to_db(n_clients=clients, n_months=months, seed=seed, if_empty=if_empty))
+    console.print(report.summary())
+
+
+@app.command()
+def profile(
+    json_out: bool = typer.Option(False, "--json", help="Print JSON (machine-readable)."),
+    dataset: int | None = typer.Option(None, "--dataset", help="Dataset id (default: all data)."),
+) -> None:
+    """Profile what is in the database: clients, months, operations, ownership, add rates."""
+    from core.data.profile import profile_database, render_profile
+
+    data = run(profile_database(dataset_id=dataset))
+    if json_out:
+        print_json(data)
+    else:
+        render_profile(data, console)

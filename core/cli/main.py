@@ -1,0 +1,29 @@
+"""`recsys`: the single command line of RecSys31. Each job is a sub-command with --help."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from core.cli import catalog as catalog_cli
+from core.cli import data as data_cli
+from core.cli import db as db_cli
+
+app = typer.Typer(
+    help="RecSys31 - bank product recommendations (data, models, API, workers).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(data_cli.app, name="data")
+app.add_typer(catalog_cli.app, name="catalog")
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Data in and out: the real-format loader, the causal simulator, bulk writes, profiles."""

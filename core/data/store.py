@@ -1,0 +1,208 @@
+"""Writing bundles, datasets and the catalog into PostgreSQL (the only SQL in core/data).
+
+Synthetic data is appended with binary COPY straight into the tables. Real data may be
+loaded again (the same file twice, or overlapping months): it is COPYed into temporary
+staging tables and merged with ON CONFLICT, so a reload creates no duplicates. Everything
+for one load runs inside the caller's transaction, so a failed load leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.catalog import Catalog
+from core.data.bundle import CLIENT_COLUMNS, Bundle
+from core.db.copy import Col, copy_frames
+
+HOLDING_COLS = [Col("client_id", "int8"), Col("month", "date"), Col("product_code", "text")]
+EVENT_COLS = [*HOLDING_COLS, Col("kind", "text")]
+OPERATION_COLS = [
+    Col("client_id", "int8"),
+    Col("occurred_at", "timestamptz"),
+    Col("amount", "money"),
+    Col("category", "text"),
+]
+OFFER_COLS = [
+    Col("client_id", "int8"),
+    Col("product_code", "text"),
+    Col("shown_at", "timestamptz"),
+    Col("channel", "text"),
+    Col("strategy", "text"),
+    Col("assignment", "text"),
+    Col("arm", "text"),
+    Col("propensity", "float8"),
+    Col("window_days", "int4"),
+    Col("converted", "bool"),
+]
+
+
+def _py(value: Any) -> Any:
+    """numpy/pandas scalars -> Python values asyncpg encodes (None for missing)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def client_records(clients: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows for COPY into `client`, in CLIENT_COLUMNS order."""
+    frame = clients.loc[:, list(CLIENT_COLUMNS)].copy()
+    for col in ("snapshot_month", "first_contract_date", "last_primary_date"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    records = []
+    income_idx = CLIENT_COLUMNS.index("income")
+    date_idx = [CLIENT_COLUMNS.index(c) for c in ("snapshot_month", "first_contract_date", "last_primary_date")]
+    for row in frame.itertuples(index=False, name=None):
+        values = [_py(v) for v in row]
+        if values[income_idx] is not None:
+            values[income_idx] = Decimal(str(round(float(values[income_idx]), 2)))
+        for i in date_idx:
+            if isinstance(values[i], datetime):
+                values[i] = values[i].date()
+            elif values[i] is not None and not isinstance(values[i], date):
+                values[i] = None
+        records.append(tuple(values))
+    return records
+
+
+async def create_dataset(conn, kind: str, name: str, params: dict[str, Any], first_month: date | None, n_months: int | None) -> int:  # type: ignore[no-untyped-def]
+    return int(
+        await conn.fetchval(
+            "INSERT INTO dataset (kind, name, params, first_month, n_months) "
+            "VALUES ($1, $2, $3::jsonb, $4, $5) RETURNING id",
+            kind,
+            name,
+            json.dumps(params, default=str),
+            first_month,
+            n_months,
+        )
+    )
+
+
+async def next_client_id(conn) -> int:  # type: ignore[no-untyped-def]
+    return int(await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM client"))
+
+
+async def upsert_catalog(conn, catalog: Catalog) -> int:  # type: ignore[no-untyped-def]
+    """Put the catalog file into the product table (insert new, update changed)."""
+    rows = [
+        (
+            p.code, p.kind, p.category, p.name_ru, p.name_en, p.description_ru, p.description_en,
+            p.min_age, p.max_age, p.is_credit, p.monthly_payment, list(p.requires),
+            list(p.conflicts), list(p.complements), list(p.life_events),
+        )
+        for p in catalog.products
+    ]
+    await conn.executemany(
+        """
+        INSERT INTO product (code, kind, category, name_ru, name_en, description_ru,
+            description_en, min_age, max_age, is_credit, monthly_payment, requires, conflicts,
+            complements, life_events, active)
+        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,true)
+        ON CONFLICT (code) DO UPDATE SET kind=EXCLUDED.kind, category=EXCLUDED.category,
+            name_ru=EXCLUDED.name_ru, name_en=EXCLUDED.name_en,
+            description_ru=EXCLUDED.description_ru, description_en=EXCLUDED.description_en,
+            min_age=EXCLUDED.min_age, max_age=EXCLUDED.max_age, is_credit=EXCLUDED.is_credit,
+            monthly_payment=EXCLUDED.monthly_payment, requires=EXCLUDED.requires,
+            conflicts=EXCLUDED.conflicts, complements=EXCLUDED.complements,
+            life_events=EXCLUDED.life_events, active=true
+        """,
+        rows,
+    )
+    codes = [p.code for p in catalog.products]
+    await conn.execute("UPDATE product SET active = false WHERE NOT (code = ANY($1::text[]))", codes)
+    return len(rows)
+
+
+def _with_dataset(clients: pd.DataFrame, dataset_id: int) -> list[tuple[Any, ...]]:
+    return [(*r, dataset_id) for r in client_records(clients)]
+
+
+async def write_bundle(conn, bundle: Bundle, dataset_id: int, *, upsert: bool = False) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Write one bundle; returns rows written per table. Call inside a transaction."""
+    bundle.check()
+    counts: dict[str, int] = {}
+    client_cols = [*CLIENT_COLUMNS, "dataset_id"]
+    if upsert:
+        await _stage(conn)
+        await conn.copy_records_to_table("_stage_client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in client_cols if c != "id")
+        cols = ", ".join(client_cols)
+        # Keep the latest snapshot of each client when months overlap.
+        status = await conn.execute(
+            f"INSERT INTO client ({cols}) SELECT DISTINCT ON (id) {cols} FROM _stage_client "
+            f"ORDER BY id, snapshot_month DESC NULLS LAST "
+            f"ON CONFLICT (id) DO UPDATE SET {updates} "
+            f"WHERE client.snapshot_month IS NULL OR EXCLUDED.snapshot_month >= client.snapshot_month"
+        )
+        counts["client"] = int(status.split()[-1])
+        await copy_frames(conn, "_stage_holding", HOLDING_COLS, [bundle.holdings])
+        status = await conn.execute(
+            "INSERT INTO holding SELECT * FROM _stage_holding ON CONFLICT DO NOTHING"
+        )
+        counts["holding"] = int(status.split()[-1])
+        await copy_frames(conn, "_stage_event", EVENT_COLS, [bundle.product_events])
+        status = await conn.execute(
+            "INSERT INTO product_event (client_id, month, product_code, kind) "
+            "SELECT client_id, month, product_code, kind FROM _stage_event ON CONFLICT DO NOTHING"
+        )
+        counts["product_event"] = int(status.split()[-1])
+        await conn.execute("TRUNCATE _stage_client, _stage_holding, _stage_event")
+    else:
+        await conn.copy_records_to_table("client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols)
+        counts["client"] = len(bundle.clients)
+        counts["holding"] = await copy_frames(conn, "holding", HOLDING_COLS, [bundle.holdings])
+        counts["product_event"] = await copy_frames(conn, "product_event", EVENT_COLS, [bundle.product_events])
+    if len(bundle.operations):
+        ops = bundle.operations.rename(columns={"amount_cents": "amount"})
+        counts["operation"] = await copy_frames(conn, "operation", OPERATION_COLS, [ops])
+    if len(bundle.offers):
+        counts["offer_log"] = await write_offers(conn, bundle.offers)
+    return counts
+
+
+async def write_offers(conn, offers: pd.DataFrame) -> int:  # type: ignore[no-untyped-def]
+    """Offers in two COPYs: rows with an outcome time, and rows without (NULL)."""
+    has_outcome = offers["outcome_at"].notna().to_numpy()
+    n = await copy_frames(
+        conn, "offer_log", [*OFFER_COLS, Col("outcome_at", "timestamptz")], [offers[has_outcome]]
+    )
+    n += await copy_frames(
+        conn, "offer_log", [*OFFER_COLS, Col("outcome_at", "null")], [offers[~has_outcome]]
+    )
+    return n
+
+
+async def _stage(conn) -> None:  # type: ignore[no-untyped-def]
+    await conn.execute(
+        """
+        CREATE TEMP TABLE IF NOT EXISTS _stage_client (LIKE client INCLUDING DEFAULTS) ON COMMIT DROP;
+        CREATE TEMP TABLE IF NOT EXISTS _stage_holding (LIKE holding) ON COMMIT DROP;
+        CREATE TEMP TABLE IF NOT EXISTS _stage_event (client_id bigint, month date,
+            product_code text, kind text) ON COMMIT DROP;
+        """
+    )
+

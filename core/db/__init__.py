@@ -1,0 +1,1 @@
+"""Database adapter: SQLModel tables, engine/session factories, the embedded server, COPY."""

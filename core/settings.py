@@ -1,0 +1,60 @@
+"""Runtime settings, read once from the environment (and `.env`), never from code.
+
+Every external dependency has an embedded default so that `make run` works on a bare
+machine: when `DATABASE_URL` is unset an embedded PostgreSQL is started under
+`RECSYS_HOME`; when `KAFKA_BOOTSTRAP_SERVERS` is unset an embedded Kafka-protocol broker is.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    recsys_home: Path = Field(
+        default=Path(".recsys"),
+        description="State folder: embedded database data, broker logs, models, truth files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql:// URL of an existing server; unset = embedded PostgreSQL.",
+    )
+    database_name: str = Field(
+        default="recsys", description="Database used on the embedded server."
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, description="host:port list of a Kafka cluster; unset = embedded broker."
+    )
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+
+    @property
+    def home(self) -> Path:
+        """Absolute state folder, created on first use."""
+        path = self.recsys_home.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def models_dir(self) -> Path:
+        path = self.home / "models"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def truth_dir(self) -> Path:
+        path = self.home / "truth"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per module.
+
+Tests talk to a real server (no mocks). When DATABASE_URL is set (e.g. a CI service) that
+server is used instead of the embedded one; each module still gets its own database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from core.db import migrate
+from core.db.urls import ensure_database, plain_url, with_database
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SANTANDER_SAMPLE = SHARED_DATA / "santander" / "train_ver2_sample_10k.csv"
+
+
+@pytest.fixture(scope="session")
+def recsys_home() -> Iterator[Path]:
+    # Short path: the server's unix socket lives in the data folder (108-byte limit).
+    home = Path(tempfile.mkdtemp(prefix="rs-", dir="/tmp"))
+    home.chmod(0o755)
+    old = os.environ.get("RECSYS_HOME")
+    os.environ["RECSYS_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("RECSYS_HOME", None)
+    else:
+        os.environ["RECSYS_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(recsys_home: Path) -> str:
+    """Admin URL of the server: DATABASE_URL's server, else the embedded one."""
+    if os.environ.get("DATABASE_URL"):
+        return with_database(plain_url(os.environ["DATABASE_URL"]), "postgres")
+    from core.db.embedded import start_embedded
+
+    return plain_url(start_embedded(recsys_home))
+
+
+def new_database(admin_url: str, label: str) -> str:
+    name = "t_" + re.sub(r"[^a-z0-9_]", "_", label.lower())[-40:] + "_" + uuid.uuid4().hex[:6]
+    ensure_database(admin_url, name)
+    return with_database(admin_url, name)
+
+
+@pytest.fixture(scope="module")
+def db_url(pg_admin_url: str, request: pytest.FixtureRequest) -> str:
+    """A fresh, migrated database (with the catalog loaded) for this test module."""
+    url = new_database(pg_admin_url, request.module.__name__)
+    migrate.upgrade(url)
+    from core.catalog import load_catalog
+    from core.data.store import upsert_catalog
+
+    import asyncio
+
+    import asyncpg
+
+    async def _catalog() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await upsert_catalog(conn, load_catalog())
+        finally:
+            await conn.close()
+
+    _run_sync(asyncio, _catalog())
+    return url
+
+
+def _run_sync(asyncio_mod, coro):  # type: ignore[no-untyped-def]
+    try:
+        asyncio_mod.get_running_loop()
+    except RuntimeError:
+        return asyncio_mod.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio_mod.run, coro).result()
+
+
+@pytest.fixture
+async def conn(db_url: str) -> AsyncIterator[object]:
+    """An asyncpg connection to the module's database."""
+    import asyncpg
+
+    c = await asyncpg.connect(db_url)
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+@pytest.fixture(scope="session")
+def santander_sample() -> Path:
+    if not SANTANDER_SAMPLE.exists():
+        pytest.skip(f"real Santander sample not found at {SANTANDER_SAMPLE} (../shared/data)")
+    return SANTANDER_SAMPLE
