@@ -25,9 +25,7 @@ class Settings(BaseSettings):
         default=None,
         description="postgresql:// URL of an existing server; unset = embedded PostgreSQL.",
     )
-    database_name: str = Field(
-        default="recsys", description="Database used on the embedded server."
-    )
+    database_name: str = Field(default="recsys", description="Database used on the embedded server.")
     kafka_bootstrap_servers: str | None = Field(
         default=None, description="host:port list of a Kafka cluster; unset = embedded broker."
     )

@@ -57,12 +57,12 @@ def db_url(pg_admin_url: str, request: pytest.FixtureRequest) -> str:
     """A fresh, migrated database (with the catalog loaded) for this test module."""
     url = new_database(pg_admin_url, request.module.__name__)
     migrate.upgrade(url)
-    from core.catalog import load_catalog
-    from core.data.store import upsert_catalog
-
     import asyncio
 
     import asyncpg
+
+    from core.catalog import load_catalog
+    from core.data.store import upsert_catalog
 
     async def _catalog() -> None:
         conn = await asyncpg.connect(url)

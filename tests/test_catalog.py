@@ -7,9 +7,30 @@ import pytest
 from core.catalog import load_catalog, parse
 
 SANTANDER_24 = {
-    "ahor_fin", "aval_fin", "cco_fin", "cder_fin", "cno_fin", "ctju_fin", "ctma_fin", "ctop_fin",
-    "ctpp_fin", "deco_fin", "deme_fin", "dela_fin", "ecue_fin", "fond_fin", "hip_fin", "plan_fin",
-    "pres_fin", "reca_fin", "tjcr_fin", "valo_fin", "viv_fin", "nomina", "nom_pens", "recibo",
+    "ahor_fin",
+    "aval_fin",
+    "cco_fin",
+    "cder_fin",
+    "cno_fin",
+    "ctju_fin",
+    "ctma_fin",
+    "ctop_fin",
+    "ctpp_fin",
+    "deco_fin",
+    "deme_fin",
+    "dela_fin",
+    "ecue_fin",
+    "fond_fin",
+    "hip_fin",
+    "plan_fin",
+    "pres_fin",
+    "reca_fin",
+    "tjcr_fin",
+    "valo_fin",
+    "viv_fin",
+    "nomina",
+    "nom_pens",
+    "recibo",
 }
 
 
@@ -28,8 +49,14 @@ def test_bank_products_are_santander_codes_and_partners_exist() -> None:
     ("snippet", "message"),
     [
         ('code="x"\nkind="bank"\ncategory="nope"\nname_ru="a"\nname_en="a"', "unknown category"),
-        ('code="x"\nkind="bank"\ncategory="credit"\nname_ru="a"\nname_en="a"\nis_credit=true', "monthly_payment"),
-        ('code="x"\nkind="bank"\ncategory="accounts"\nname_ru="a"\nname_en="a"\nrequires=["zzz"]', "unknown products"),
+        (
+            'code="x"\nkind="bank"\ncategory="credit"\nname_ru="a"\nname_en="a"\nis_credit=true',
+            "monthly_payment",
+        ),
+        (
+            'code="x"\nkind="bank"\ncategory="accounts"\nname_ru="a"\nname_en="a"\nrequires=["zzz"]',
+            "unknown products",
+        ),
         ('code="x"\nkind="bank"\ncategory="accounts"\nname_ru="a"\nname_en="a"\nbogus=1', "product 'x'"),
         ('code="x"\nkind="partner"\ncategory="partner"\nname_ru="a"\nname_en="a"', "start with 'partner_'"),
     ],

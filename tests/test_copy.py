@@ -28,8 +28,11 @@ async def test_round_trip(conn) -> None:  # type: ignore[no-untyped-def]
     frame = pd.DataFrame(
         {
             "i": [1, 2, 3, 4],
-            "ts": pd.to_datetime(["2015-01-28 10:00:00.123456", "1999-12-31 23:59:59",
-                                  "2016-05-28", "2000-01-01"], utc=True, format="ISO8601"),
+            "ts": pd.to_datetime(
+                ["2015-01-28 10:00:00.123456", "1999-12-31 23:59:59", "2016-05-28", "2000-01-01"],
+                utc=True,
+                format="ISO8601",
+            ),
             "m": [0, -1, 99_999_999_999_999, 1050],
             "cat": ["auto", "kids", "auto", "salary"],
             "b": [True, False, True, False],
@@ -38,14 +41,27 @@ async def test_round_trip(conn) -> None:  # type: ignore[no-untyped-def]
             "s": [1, -2, 300, 0],
         }
     )
-    cols = [Col("i", "int8"), Col("ts", "timestamptz"), Col("m", "money"), Col("cat", "text"),
-            Col("note", "null"), Col("b", "bool"), Col("d", "date"), Col("f", "float8"), Col("s", "int2")]
+    cols = [
+        Col("i", "int8"),
+        Col("ts", "timestamptz"),
+        Col("m", "money"),
+        Col("cat", "text"),
+        Col("note", "null"),
+        Col("b", "bool"),
+        Col("d", "date"),
+        Col("f", "float8"),
+        Col("s", "int2"),
+    ]
     assert await copy_frames(conn, "t", cols, [frame.iloc[:2], frame.iloc[2:]]) == 4
     rows = {r["i"]: r for r in await conn.fetch("SELECT * FROM t")}
     assert rows[1]["ts"].isoformat() == "2015-01-28T10:00:00.123456+00:00"
     assert rows[2]["ts"].isoformat() == "1999-12-31T23:59:59+00:00"
     assert [rows[i]["m"] for i in (1, 2, 3, 4)] == [
-        Decimal("0.00"), Decimal("-0.01"), Decimal("999999999999.99"), Decimal("10.50")]
+        Decimal("0.00"),
+        Decimal("-0.01"),
+        Decimal("999999999999.99"),
+        Decimal("10.50"),
+    ]
     assert [rows[i]["cat"] for i in (1, 2, 3, 4)] == ["auto", "kids", "auto", "salary"]
     assert all(rows[i]["note"] is None for i in rows)
     assert str(rows[2]["d"]) == "1990-06-01" and rows[3]["b"] is True

@@ -10,8 +10,18 @@ from core.db import migrate
 from tests.conftest import new_database
 
 TABLES = {
-    "client", "product", "holding", "product_event", "operation", "offer_log",
-    "recommendation", "notification", "outbox", "processed_event", "model_run", "dataset",
+    "client",
+    "product",
+    "holding",
+    "product_event",
+    "operation",
+    "offer_log",
+    "recommendation",
+    "notification",
+    "outbox",
+    "processed_event",
+    "model_run",
+    "dataset",
 }
 
 

@@ -24,8 +24,16 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
     table = Table("code", "kind", "category", "name_en", "min_age", "credit", "requires", "conflicts")
     for p in cat.products:
-        table.add_row(p.code, p.kind, p.category, p.name_en, str(p.min_age), str(p.is_credit),
-                      ",".join(p.requires), ",".join(p.conflicts))
+        table.add_row(
+            p.code,
+            p.kind,
+            p.category,
+            p.name_en,
+            str(p.min_age),
+            str(p.is_credit),
+            ",".join(p.requires),
+            ",".join(p.conflicts),
+        )
     console.print(table)
 
 

@@ -28,7 +28,9 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 
 
 @app.command()
-def downgrade(revision: str = typer.Argument("base", help="Target revision (default: base, drops everything).")) -> None:
+def downgrade(
+    revision: str = typer.Argument("base", help="Target revision (default: base, drops everything)."),
+) -> None:
     """Revert migrations down to REVISION."""
     migrate.downgrade(revision=revision)
     console.print(f"schema at {revision}")

@@ -41,8 +41,10 @@ async def profile_database(dataset_id: int | None = None, url: str | None = None
             )
         )
         ownership: dict[str, float] = {}
-        codes = [r["code"] for r in await conn.fetch(
-            "SELECT code FROM product WHERE kind = 'bank' AND active ORDER BY code")]
+        codes = [
+            r["code"]
+            for r in await conn.fetch("SELECT code FROM product WHERE kind = 'bank' AND active ORDER BY code")
+        ]
         if months and clients:
             rows = await conn.fetch(
                 f"SELECT h.product_code, count(*) AS n FROM holding h JOIN client c ON c.id = h.client_id "

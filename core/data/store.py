@@ -74,7 +74,9 @@ def client_records(clients: pd.DataFrame) -> list[tuple[Any, ...]]:
         frame[col] = pd.to_datetime(frame[col]).dt.date
     records = []
     income_idx = CLIENT_COLUMNS.index("income")
-    date_idx = [CLIENT_COLUMNS.index(c) for c in ("snapshot_month", "first_contract_date", "last_primary_date")]
+    date_idx = [
+        CLIENT_COLUMNS.index(c) for c in ("snapshot_month", "first_contract_date", "last_primary_date")
+    ]
     for row in frame.itertuples(index=False, name=None):
         values = [_py(v) for v in row]
         if values[income_idx] is not None:
@@ -88,7 +90,9 @@ def client_records(clients: pd.DataFrame) -> list[tuple[Any, ...]]:
     return records
 
 
-async def create_dataset(conn, kind: str, name: str, params: dict[str, Any], first_month: date | None, n_months: int | None) -> int:  # type: ignore[no-untyped-def]
+async def create_dataset(
+    conn, kind: str, name: str, params: dict[str, Any], first_month: date | None, n_months: int | None
+) -> int:  # type: ignore[no-untyped-def]
     return int(
         await conn.fetchval(
             "INSERT INTO dataset (kind, name, params, first_month, n_months) "
@@ -110,9 +114,21 @@ async def upsert_catalog(conn, catalog: Catalog) -> int:  # type: ignore[no-unty
     """Put the catalog file into the product table (insert new, update changed)."""
     rows = [
         (
-            p.code, p.kind, p.category, p.name_ru, p.name_en, p.description_ru, p.description_en,
-            p.min_age, p.max_age, p.is_credit, p.monthly_payment, list(p.requires),
-            list(p.conflicts), list(p.complements), list(p.life_events),
+            p.code,
+            p.kind,
+            p.category,
+            p.name_ru,
+            p.name_en,
+            p.description_ru,
+            p.description_en,
+            p.min_age,
+            p.max_age,
+            p.is_credit,
+            p.monthly_payment,
+            list(p.requires),
+            list(p.conflicts),
+            list(p.complements),
+            list(p.life_events),
         )
         for p in catalog.products
     ]
@@ -148,7 +164,9 @@ async def write_bundle(conn, bundle: Bundle, dataset_id: int, *, upsert: bool = 
     client_cols = [*CLIENT_COLUMNS, "dataset_id"]
     if upsert:
         await _stage(conn)
-        await conn.copy_records_to_table("_stage_client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols)
+        await conn.copy_records_to_table(
+            "_stage_client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols
+        )
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in client_cols if c != "id")
         cols = ", ".join(client_cols)
         # Keep the latest snapshot of each client when months overlap.
@@ -160,9 +178,7 @@ async def write_bundle(conn, bundle: Bundle, dataset_id: int, *, upsert: bool = 
         )
         counts["client"] = int(status.split()[-1])
         await copy_frames(conn, "_stage_holding", HOLDING_COLS, [bundle.holdings])
-        status = await conn.execute(
-            "INSERT INTO holding SELECT * FROM _stage_holding ON CONFLICT DO NOTHING"
-        )
+        status = await conn.execute("INSERT INTO holding SELECT * FROM _stage_holding ON CONFLICT DO NOTHING")
         counts["holding"] = int(status.split()[-1])
         await copy_frames(conn, "_stage_event", EVENT_COLS, [bundle.product_events])
         status = await conn.execute(
@@ -172,10 +188,14 @@ async def write_bundle(conn, bundle: Bundle, dataset_id: int, *, upsert: bool = 
         counts["product_event"] = int(status.split()[-1])
         await conn.execute("TRUNCATE _stage_client, _stage_holding, _stage_event")
     else:
-        await conn.copy_records_to_table("client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols)
+        await conn.copy_records_to_table(
+            "client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols
+        )
         counts["client"] = len(bundle.clients)
         counts["holding"] = await copy_frames(conn, "holding", HOLDING_COLS, [bundle.holdings])
-        counts["product_event"] = await copy_frames(conn, "product_event", EVENT_COLS, [bundle.product_events])
+        counts["product_event"] = await copy_frames(
+            conn, "product_event", EVENT_COLS, [bundle.product_events]
+        )
     if len(bundle.operations):
         ops = bundle.operations.rename(columns={"amount_cents": "amount"})
         counts["operation"] = await copy_frames(conn, "operation", OPERATION_COLS, [ops])
@@ -205,4 +225,3 @@ async def _stage(conn) -> None:  # type: ignore[no-untyped-def]
             product_code text, kind text) ON COMMIT DROP;
         """
     )
-

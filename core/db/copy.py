@@ -144,7 +144,5 @@ async def copy_frames(conn, table: str, cols: Sequence[Col], frames: Iterable[pd
             count += len(f)
             yield encode(f, cols)
 
-    await conn.copy_to_table(
-        table, source=_stream(bodies()), columns=[c.name for c in cols], format="binary"
-    )
+    await conn.copy_to_table(table, source=_stream(bodies()), columns=[c.name for c in cols], format="binary")
     return count

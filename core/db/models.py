@@ -172,7 +172,9 @@ class Operation(SQLModel, table=True):
     client_id: int = Field(foreign_key="client.id", sa_type=sa.BigInteger)
     occurred_at: datetime = Field(sa_column=_tstz())
     amount: Decimal = Field(sa_column=sa.Column(MONEY, nullable=False))
-    currency: str = Field(default="EUR", sa_column=sa.Column(sa.CHAR(3), nullable=False, server_default="EUR"))
+    currency: str = Field(
+        default="EUR", sa_column=sa.Column(sa.CHAR(3), nullable=False, server_default="EUR")
+    )
     category: str = Field(sa_column=sa.Column(operation_category, nullable=False))
     description: str | None = Field(default=None, max_length=500)
 
@@ -202,13 +204,17 @@ class OfferLog(SQLModel, table=True):
     converted: bool | None = None
     outcome_at: datetime | None = Field(default=None, sa_column=_tstz(nullable=True))
     response: str | None = Field(default=None, max_length=10)  # accept | decline | dismiss
-    recommendation_id: int | None = Field(default=None, foreign_key="recommendation.id", sa_type=sa.BigInteger)
+    recommendation_id: int | None = Field(
+        default=None, foreign_key="recommendation.id", sa_type=sa.BigInteger
+    )
 
     __table_args__ = (
         sa.CheckConstraint("assignment IN ('policy', 'random')", name="assignment"),
         sa.CheckConstraint("arm IN ('treatment', 'control')", name="arm"),
         sa.CheckConstraint("propensity > 0 AND propensity <= 1", name="propensity"),
-        sa.CheckConstraint("response IS NULL OR response IN ('accept', 'decline', 'dismiss')", name="response"),
+        sa.CheckConstraint(
+            "response IS NULL OR response IN ('accept', 'decline', 'dismiss')", name="response"
+        ),
         sa.Index("ix_offer_log_client_time", "client_id", "shown_at"),
         sa.Index("ix_offer_log_product_time", "product_code", "shown_at"),
     )
@@ -239,7 +245,9 @@ class Notification(SQLModel, table=True):
     title: str = Field(max_length=200)
     body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     product_code: str | None = Field(default=None, foreign_key="product.code", max_length=32)
-    recommendation_id: int | None = Field(default=None, foreign_key="recommendation.id", sa_type=sa.BigInteger)
+    recommendation_id: int | None = Field(
+        default=None, foreign_key="recommendation.id", sa_type=sa.BigInteger
+    )
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=_jsonb())
     event_id: uuid.UUID | None = Field(default=None, unique=True)
     read_at: datetime | None = Field(default=None, sa_column=_tstz(nullable=True))
@@ -262,9 +270,7 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
 
     __table_args__ = (
-        sa.Index(
-            "ix_outbox_pending", "created_at", postgresql_where=sa.text("published_at IS NULL")
-        ),
+        sa.Index("ix_outbox_pending", "created_at", postgresql_where=sa.text("published_at IS NULL")),
     )
 
 

@@ -16,9 +16,7 @@ _SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg2
 def _split(url: str):  # type: ignore[no-untyped-def]
     parts = urlsplit(url)
     if parts.scheme not in _SCHEMES:
-        raise ValueError(
-            f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}"
-        )
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}")
     return parts
 
 

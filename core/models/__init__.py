@@ -1,0 +1,1 @@
+"""Take-up models: the hybrid CatBoost scorer and the baselines, behind one interface."""
