@@ -32,7 +32,7 @@ def test_popularity_rates_count_only_non_holders() -> None:
 
 def test_rules_fire_on_their_conditions() -> None:
     X = frame([[1, 0, 0, 0, 0]] * 2, salary_months_6m=[6, 0], is_june=[0, 1], income=[50_000, 50_000])
-    y = np.array([[0, 1, 1, 1, 0], [0, 1, 1, 1, 0]])
+    y = np.array([[0, 1, 1, 1, 0], [0, 0, 0, 0, 0]])
     model = RulesRecommender(P).fit(TrainSet(X, y, P))
     s = model.predict_proba(X)
     assert s[0, 1] > s[1, 1]  # salary -> payroll pensions
@@ -45,6 +45,8 @@ def test_cf_scores_co_held_products_higher() -> None:
     y = np.zeros((len(X), len(P)))
     y[:3, 0] = 1
     y[5:8, 1] = 1
+    y[10, 2] = 1  # holds cco_fin + nom_pens, adds nomina
+    y[8, 3] = 1  # an unrelated product with the same base rate
     model = ItemItemCF(P, shrinkage=0.0).fit(TrainSet(X, y, P))
     probe = frame([[0, 1, 0, 0, 0], [0, 0, 0, 0, 0]])
     s = model.predict_proba(probe)
@@ -53,7 +55,7 @@ def test_cf_scores_co_held_products_higher() -> None:
 
 
 def test_eligibility_masks_held_and_age() -> None:
-    X = frame([[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]], age=[30, 10])
+    X = frame([[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]], age=[30, 15])
     ok = eligibility_mask(X, P, load_catalog())
     assert not ok[0, 0] and ok[1, 0]  # held
     assert not ok[0, 4] and ok[1, 4]  # junior account only for minors

@@ -31,7 +31,7 @@ class ItemItemCF:
         co = H.T @ H
         norms = np.sqrt(np.diag(co))
         denom = np.outer(norms, norms) + self.shrinkage
-        sim = co / denom
+        sim = np.divide(co, denom, out=np.zeros_like(co), where=denom > 0)
         np.fill_diagonal(sim, 0.0)
         self.similarity = sim
         # Calibrate raw CF scores to take-up rates: mean raw score of eligible rows -> rate.

@@ -1,9 +1,10 @@
 """Rule-based expert system: the floor every learned model must beat.
 
 Readable if-else rules a bank's product manager would write from experience, applied to the
-same features the models see. Each rule multiplies a product's base rate (its popularity)
-by a factor; no rule is fitted to data beyond those base rates. The rules are listed in
-RULES with a plain description so an analyst can read what the floor does.
+same features the models see. Each rule multiplies the odds of a product's base rate (its
+popularity) by a factor, so the score stays a probability; nothing beyond those base rates
+is fitted to data. RULES lists each rule with a plain description, so an analyst can read
+what the floor does.
 """
 
 from __future__ import annotations
@@ -104,5 +105,7 @@ class RulesRecommender:
             for code in rule.products:
                 if code in index:
                     j = index[code]
-                    scores[fired, j] *= rule.factor
-        return np.clip(scores, 0.0, 1.0)
+                    p = scores[fired, j]
+                    # Scale the odds, not the probability: stays in [0, 1], keeps the order.
+                    scores[fired, j] = p * rule.factor / (1.0 - p + p * rule.factor)
+        return scores
