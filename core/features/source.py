@@ -1,0 +1,216 @@
+"""Adapters that load exactly the rows a cutoff needs: PostgreSQL (asyncpg) and Parquet.
+
+Both produce `FeatureFrames` in the canonical dtypes and leave the computing to the pure
+`build_features`, so the database path (online scoring of one client), the Parquet path
+(large batch runs) and hand-made frames give identical features. Row filters come from
+`definitions.horizon(cutoff)`: holdings of the last 13 months, all events up to the cutoff,
+operations of the recency lookback, and nothing from the month after the cutoff.
+
+Bulk reads use `COPY (query) TO STDOUT (FORMAT csv)` parsed by pyarrow: no per-row Python
+objects (Decimal, datetime), which matters for tens of millions of operations.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from core.features.clustering import ClusterModel
+from core.features.definitions import CATEGORICAL_FIELDS, FLAG_FIELDS, horizon
+from core.features.frames import FeatureFrames
+from core.features.pipeline import Cutoff, build_features
+
+_CLIENT_SQL = (
+    "SELECT id, snapshot_month, first_contract_date, age, income::float8 AS income, "
+    "seniority_months, is_new, primary_status, "
+    + ", ".join(CATEGORICAL_FIELDS)
+    + ", "
+    + ", ".join(FLAG_FIELDS)
+    + " FROM client"
+)
+_TABLES: dict[str, tuple[str, str, dict[str, pa.DataType]]] = {
+    # name: (select, time column for the horizon filter, arrow types)
+    "clients": (_CLIENT_SQL, "", {"id": pa.int64(), "province_code": pa.int64()}),
+    "holdings": (
+        "SELECT client_id, month, product_code FROM holding",
+        "month",
+        {"client_id": pa.int64(), "month": pa.date32(), "product_code": pa.string()},
+    ),
+    "events": (
+        "SELECT client_id, month, product_code, kind FROM product_event",
+        "month",
+        {"client_id": pa.int64(), "month": pa.date32(), "product_code": pa.string()},
+    ),
+    "operations": (
+        "SELECT client_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS occurred_us, "
+        "amount::float8 AS amount, category::text AS category FROM operation",
+        "occurred_at",
+        {"client_id": pa.int64(), "occurred_us": pa.int64(), "amount": pa.float64()},
+    ),
+}
+_CSV_CONVERT = {"true_values": ["t"], "false_values": ["f"], "strings_can_be_null": True}
+
+
+def _where(name: str, cutoff: Cutoff | None, with_ids: bool) -> tuple[str, list[Any]]:
+    """WHERE clause and args of one table for the cutoff's horizon and a client filter."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if cutoff is not None and name != "clients":
+        h = horizon(cutoff)
+        col = _TABLES[name][1]
+        args.append(h["end"].date() if col == "month" else h["end"].tz_localize("UTC"))
+        clauses.append(f"{col} < ${len(args)}")
+        lower = {"holdings": "holdings_from", "operations": "operations_from"}.get(name)
+        if lower:
+            start = h[lower]
+            args.append(start.date() if col == "month" else start.tz_localize("UTC"))
+            clauses.append(f"{col} >= ${len(args)}")
+    if with_ids:
+        clauses.append(f"{'id' if name == 'clients' else 'client_id'} = ANY(${len(args) + 1})")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas(date_as_object=False)
+    if "occurred_us" in frame.columns:
+        frame["occurred_at"] = pd.to_datetime(frame.pop("occurred_us"), unit="us", utc=True)
+    return frame
+
+
+async def _copy_table(conn: asyncpg.Connection, sql: str, args: list[Any], name: str) -> pa.Table:
+    buf = io.BytesIO()
+    await conn.copy_from_query(sql, *args, output=buf, format="csv", header=True)
+    buf.seek(0)
+    convert = pacsv.ConvertOptions(column_types=_TABLES[name][2], **_CSV_CONVERT)
+    return pacsv.read_csv(buf, convert_options=convert)
+
+
+async def load_frames_db(
+    db: str | asyncpg.Connection,
+    cutoff: Cutoff | None = None,
+    client_ids: Iterable[int] | None = None,
+) -> FeatureFrames:
+    """Frames from PostgreSQL: the cutoff's horizon only (all history when cutoff is None)."""
+    conn = await asyncpg.connect(db) if isinstance(db, str) else db
+    ids = None if client_ids is None else [int(i) for i in client_ids]
+    try:
+        parts: dict[str, pd.DataFrame] = {}
+        for name, (select, _, _) in _TABLES.items():
+            where, args = _where(name, cutoff, ids is not None)
+            if ids is not None:
+                args.append(ids)
+            parts[name] = _to_frame(await _copy_table(conn, select + where, args, name))
+    finally:
+        if isinstance(db, str):
+            await conn.close()
+    return FeatureFrames(**parts).coerce()
+
+
+async def build_features_db(
+    db: str | asyncpg.Connection,
+    cutoff: Cutoff,
+    client_ids: Iterable[int] | None = None,
+    *,
+    products: Sequence[str] | None = None,
+    clusters: ClusterModel | None = None,
+) -> pd.DataFrame:
+    """Online scoring path: load one (or a few) clients' horizon and run the pure pipeline."""
+    ids = None if client_ids is None else list(client_ids)
+    frames = await load_frames_db(db, cutoff, ids)
+    return build_features(frames, cutoff, ids, products=products, clusters=clusters, coerce=False)
+
+
+async def export_parquet(db: str | asyncpg.Connection, folder: str | Path) -> dict[str, int]:
+    """Dump the four tables to `<folder>/<name>.parquet` (streamed; returns row counts)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = await asyncpg.connect(db) if isinstance(db, str) else db
+    counts: dict[str, int] = {}
+    try:
+        for name, (select, _, types) in _TABLES.items():
+            fd, tmp = tempfile.mkstemp(suffix=".csv", dir=folder)
+            os.close(fd)
+            try:
+                await conn.copy_from_query(select, output=tmp, format="csv", header=True)
+                counts[name] = _csv_to_parquet(Path(tmp), folder / f"{name}.parquet", types)
+            finally:
+                os.unlink(tmp)
+    finally:
+        if isinstance(db, str):
+            await conn.close()
+    return counts
+
+
+def _csv_to_parquet(src: Path, dst: Path, types: dict[str, pa.DataType]) -> int:
+    convert = pacsv.ConvertOptions(column_types=types, **_CSV_CONVERT)
+    read = pacsv.ReadOptions(block_size=64 << 20)
+    reader = pacsv.open_csv(src, read_options=read, convert_options=convert)
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    try:
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            if "occurred_us" in table.column_names:
+                ts = pc.cast(table["occurred_us"], pa.timestamp("us", tz="UTC"))
+                table = table.drop_columns(["occurred_us"]).append_column("occurred_at", ts)
+            if writer is None:
+                writer = pq.ParquetWriter(dst, table.schema)
+            writer.write_table(table)
+            rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # header only: write an empty table with the right columns
+        pq.write_table(pacsv.read_csv(src, convert_options=convert), dst)
+    return rows
+
+
+def load_frames_parquet(
+    folder: str | Path,
+    cutoff: Cutoff | None = None,
+    client_ids: Iterable[int] | None = None,
+) -> FeatureFrames:
+    """Frames from an `export_parquet` folder, filtered like load_frames_db (pushed down)."""
+    folder = Path(folder)
+    ids = None if client_ids is None else np.asarray(list(client_ids), dtype=np.int64)
+    parts: dict[str, pd.DataFrame] = {}
+    for name in _TABLES:
+        expr = None
+        if ids is not None:
+            expr = pc.field("id" if name == "clients" else "client_id").isin(pa.array(ids))
+        if cutoff is not None and name != "clients":
+            expr = _and(expr, _horizon_expr(name, cutoff))
+        read_dict = ["category"] if name == "operations" else None
+        table = pq.read_table(folder / f"{name}.parquet", filters=expr, read_dictionary=read_dict)
+        parts[name] = _to_frame(table)
+    return FeatureFrames(**parts).coerce()
+
+
+def _and(a: pc.Expression | None, b: pc.Expression) -> pc.Expression:
+    return b if a is None else a & b
+
+
+def _horizon_expr(name: str, cutoff: Cutoff) -> pc.Expression:
+    h = horizon(cutoff)
+    if name == "operations":
+        ts = pa.timestamp("us", tz="UTC")
+        col = pc.field("occurred_at")
+        lo = pa.scalar(h["operations_from"].tz_localize("UTC"), type=ts)
+        return (col >= lo) & (col < pa.scalar(h["end"].tz_localize("UTC"), type=ts))
+    col = pc.field("month")
+    expr = col < pa.scalar(h["end"].date(), type=pa.date32())
+    if name == "holdings":
+        expr = expr & (col >= pa.scalar(h["holdings_from"].date(), type=pa.date32()))
+    return expr

@@ -1,0 +1,391 @@
+"""Point-in-time features: hand-computed values, no leakage, batch == online, DB == Parquet."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data.bundle import CLIENT_COLUMNS, Bundle
+from core.features import (
+    FeatureFrames,
+    build_features,
+    build_features_db,
+    export_parquet,
+    feature_columns,
+    fit_clusters,
+    from_bundle,
+    load_clusters,
+    load_frames_db,
+    load_frames_parquet,
+    make_labels,
+    month_index,
+    training_frame,
+)
+from core.features.definitions import NEVER_MONTHS
+
+PRODUCTS = ("cco_fin", "recibo", "tjcr_fin")
+CUTOFF = date(2015, 6, 28)
+
+
+def client_row(cid: int, **kw: object) -> dict[str, object]:
+    row: dict[str, object] = {c: None for c in CLIENT_COLUMNS}
+    row.update(
+        id=cid,
+        snapshot_month=pd.Timestamp("2015-06-28"),
+        employee_status="N",
+        country="ES",
+        sex="V",
+        age=30,
+        first_contract_date=pd.Timestamp("2010-01-01"),
+        is_new=False,
+        seniority_months=60,
+        primary_status=1,
+        customer_type="1",
+        relation_type="A",
+        is_resident=True,
+        is_foreigner=False,
+        spouse_of_employee=None,
+        join_channel="KFC",
+        is_deceased=False,
+        address_type=1,
+        province_code=28,
+        province_name="MADRID",
+        is_active=True,
+        income=30000.0,
+        segment="individual",
+        language="ru",
+        marketing_consent=True,
+        contact_opt_out=False,
+        imputed_fields=[],
+    )
+    row.update(kw)
+    return row
+
+
+def hold(cid: int, product: str, months: list[str]) -> list[dict[str, object]]:
+    return [{"client_id": cid, "month": pd.Timestamp(m), "product_code": product} for m in months]
+
+
+def op(cid: int, when: str, amount: float, category: str) -> dict[str, object]:
+    return {
+        "client_id": cid,
+        "occurred_at": pd.Timestamp(when, tz="UTC"),
+        "amount": amount,
+        "category": category,
+    }
+
+
+def tiny() -> FeatureFrames:
+    clients = pd.DataFrame(
+        [
+            client_row(
+                1,
+                snapshot_month=pd.Timestamp("2016-05-28"),
+                age=40,
+                seniority_months=100,
+                first_contract_date=pd.Timestamp("2015-02-10"),
+                income=50000.0,
+                segment=None,
+            ),
+            client_row(2),
+            client_row(3, first_contract_date=pd.Timestamp("2015-08-03")),  # joins after cutoff
+        ]
+    )
+    months = [f"2015-0{i}-28" for i in range(1, 7)]
+    holdings = pd.DataFrame(
+        hold(1, "cco_fin", months)
+        + hold(1, "recibo", months[3:])
+        + hold(1, "tjcr_fin", [months[1]])
+        + hold(2, "cco_fin", months[5:])
+    )
+    events = pd.DataFrame(
+        [
+            {"client_id": 1, "month": pd.Timestamp("2015-04-28"), "product_code": "recibo", "kind": "add"},
+            {"client_id": 1, "month": pd.Timestamp("2015-02-28"), "product_code": "tjcr_fin", "kind": "add"},
+            {"client_id": 1, "month": pd.Timestamp("2015-03-28"), "product_code": "tjcr_fin", "kind": "drop"},
+        ]
+    )
+    operations = pd.DataFrame(
+        [
+            op(1, "2015-06-15", -10, "groceries"),
+            op(1, "2015-05-10", -20, "groceries"),
+            op(1, "2015-03-01", -30, "groceries"),
+            op(1, "2014-12-31", -40, "groceries"),
+            op(1, "2015-06-30 23:59", -50, "travel"),
+            op(1, "2015-07-01 00:00", -999, "travel"),
+            op(1, "2015-06-01", 1000, "salary"),
+            op(1, "2015-05-01", 1000, "salary"),
+            op(1, "2015-04-01", 1200, "salary"),
+            op(1, "2015-02-01", 800, "salary"),
+        ]
+    )
+    return FeatureFrames(clients, holdings, events, operations)
+
+
+@pytest.fixture(scope="module")
+def feats() -> pd.DataFrame:
+    return build_features(tiny(), CUTOFF, products=PRODUCTS).set_index("client_id")
+
+
+def test_population_and_columns(feats: pd.DataFrame) -> None:
+    assert list(feats.index) == [1, 2]  # client 3 joined after the cutoff
+    assert list(feats.columns) == ["cutoff", *feature_columns(PRODUCTS)]
+    assert (feats["cutoff"] == pd.Timestamp("2015-06-01")).all()
+
+
+def test_questionnaire_shifted_to_cutoff(feats: pd.DataFrame) -> None:
+    c = feats.loc[1]
+    assert c["age"] == pytest.approx(40 - 11 / 12)
+    assert c["seniority_months"] == 89
+    assert c["is_new"] == 1 and feats.loc[2, "is_new"] == 0
+    assert c["log_income"] == pytest.approx(math.log1p(50000))
+    assert c["segment"] == "missing" and c["province_code"] == "28"
+    assert c["target_month"] == 7 and c["is_june"] == 0
+
+
+def test_holdings_lags_events(feats: pd.DataFrame) -> None:
+    c = feats.loc[1]
+    assert [c[f"hold_cco_fin_l{k}"] for k in (0, 1, 2, 3, 6, 12)] == [1, 1, 1, 1, 0, 0]
+    assert [c[f"hold_recibo_l{k}"] for k in (0, 1, 2, 3)] == [1, 1, 1, 0]
+    assert [c[f"hold_tjcr_fin_l{k}"] for k in (0, 1, 2, 3, 6)] == [0, 0, 0, 0, 0]  # Feb = l4
+    assert c["n_held_l0"] == 2 and c["n_held_l3"] == 1
+    assert (c["n_add_recibo"], c["n_drop_recibo"], c["months_since_change_recibo"]) == (1, 0, 2)
+    assert (c["n_add_tjcr_fin"], c["n_drop_tjcr_fin"], c["months_since_change_tjcr_fin"]) == (1, 1, 3)
+    assert c["months_since_change_cco_fin"] == NEVER_MONTHS
+    assert (c["n_add_3m"], c["n_drop_3m"]) == (1, 0)
+    assert c["history_months"] == 6 and feats.loc[2, "history_months"] == 1
+
+
+def test_operation_windows(feats: pd.DataFrame) -> None:
+    c = feats.loc[1]
+    assert [c[f"op_groceries_cnt_{w}m"] for w in (1, 3, 6)] == [1, 2, 3]
+    assert [c[f"op_groceries_abs_{w}m"] for w in (1, 3, 6)] == [10, 30, 60]
+    assert c["op_groceries_share_1m"] == pytest.approx(10 / 60)
+    assert c["op_travel_share_1m"] == pytest.approx(50 / 60)
+    assert c["op_groceries_share_6m"] == pytest.approx(60 / 110)
+    assert c["op_salary_share_6m"] == 0  # inflows are not spend
+    assert c["op_groceries_trend"] == pytest.approx(math.log1p(10) - math.log1p(50 / 3))
+    assert c["op_groceries_recency_days"] == pytest.approx(16)
+    assert c["op_travel_recency_days"] == pytest.approx(1 / 1440)
+    assert c["op_travel_abs_1m"] == 50  # the -999 of July 1st is the future
+    assert (c["ops_spend_1m"], c["ops_inflow_1m"], c["ops_cnt_1m"]) == (60, 1000, 3)
+    empty = feats.loc[2]
+    assert empty["op_groceries_recency_days"] == 365  # capped: 2014-07-01 .. 2015-07-01
+    assert empty["ops_cnt_6m"] == 0 and empty["op_groceries_trend"] == 0
+
+
+def test_salary_regularity(feats: pd.DataFrame) -> None:
+    c = feats.loc[1]
+    assert c["salary_months_6m"] == 4
+    assert c["salary_cv_6m"] == pytest.approx(math.sqrt(20000) / 1000)
+    assert c["salary_change"] == pytest.approx(math.log1p(1000) - math.log1p(2200 / 3))
+    assert feats.loc[2, "salary_cv_6m"] == 0
+
+
+def random_frames(n: int = 300, seed: int = 1) -> FeatureFrames:
+    """A random population over 2015-01..2016-05 with three behaviour profiles."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2015-01-28", periods=17, freq="MS") + pd.Timedelta(days=27)
+    clients = pd.DataFrame(
+        [
+            client_row(
+                i,
+                snapshot_month=months[-1],
+                age=int(rng.integers(18, 80)),
+                first_contract_date=pd.Timestamp("2012-01-01")
+                + pd.Timedelta(days=int(rng.integers(0, 1600))),
+                income=float(rng.lognormal(10, 0.5)),
+                segment=str(rng.choice(["top", "individual", "student"])),
+            )
+            for i in range(1, n + 1)
+        ]
+    )
+    held = rng.random((n, 17, len(PRODUCTS))) < np.array([0.9, 0.4, 0.2])
+    ci, mi, pi = np.nonzero(held)
+    holdings = pd.DataFrame(
+        {"client_id": ci + 1, "month": months[mi], "product_code": np.array(PRODUCTS)[pi]}
+    )
+    prev = np.concatenate([np.zeros((n, 1, len(PRODUCTS)), bool), held[:, :-1]], axis=1)
+    rows = []
+    for kind, mask in (("add", held & ~prev), ("drop", prev & ~held)):
+        mask[:, 0] = False
+        ci, mi, pi = np.nonzero(mask)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "client_id": ci + 1,
+                    "month": months[mi],
+                    "product_code": np.array(PRODUCTS)[pi],
+                    "kind": kind,
+                }
+            )
+        )
+    profile = rng.integers(0, 3, n)
+    cats = np.array([["groceries", "restaurants"], ["travel", "entertainment"], ["kids", "health"]])
+    n_ops = 17 * 8 * n
+    cid = rng.integers(1, n + 1, n_ops)
+    when = pd.Timestamp("2015-01-01", tz="UTC") + pd.to_timedelta(
+        rng.integers(0, 516 * 86400, n_ops), unit="s"
+    )
+    ops = pd.DataFrame(
+        {
+            "client_id": cid,
+            "occurred_at": when,
+            "amount": -rng.gamma(2, 20, n_ops).round(2),
+            "category": cats[profile[cid - 1], rng.integers(0, 2, n_ops)],
+        }
+    )
+    sal = pd.DataFrame(
+        {
+            "client_id": np.repeat(np.arange(1, n + 1), 17),
+            "occurred_at": np.tile(pd.date_range("2015-01-02", periods=17, freq="MS", tz="UTC"), n),
+            "amount": 1500.0,
+            "category": "salary",
+        }
+    )
+    return FeatureFrames(clients, holdings, pd.concat(rows), pd.concat([ops, sal]))
+
+
+def test_no_leakage_from_after_the_cutoff() -> None:
+    frames = random_frames(120)
+    cutoff = "2015-09-28"
+    before = build_features(frames, cutoff, products=PRODUCTS)
+    rng = np.random.default_rng(7)
+    end = pd.Timestamp("2015-10-01", tz="UTC")
+    ops = frames.operations
+    h, e = frames.holdings, frames.events
+    future = FeatureFrames(
+        clients=pd.concat(
+            [frames.clients, pd.DataFrame([client_row(9999, first_contract_date=pd.Timestamp("2015-10-05"))])]
+        ),
+        holdings=pd.concat(
+            [
+                h[h["month"] <= pd.Timestamp(cutoff)],
+                h[h["month"] > pd.Timestamp(cutoff)].sample(frac=0.5, random_state=1),
+                pd.DataFrame(hold(5, "tjcr_fin", ["2015-10-28", "2016-01-28"])),
+            ]
+        ),
+        events=pd.concat(
+            [
+                e,
+                pd.DataFrame(
+                    [
+                        {
+                            "client_id": 5,
+                            "month": pd.Timestamp("2015-10-28"),
+                            "product_code": "tjcr_fin",
+                            "kind": "add",
+                        }
+                    ]
+                ),
+            ]
+        ),
+        operations=pd.concat(
+            [
+                ops[ops["occurred_at"] < end],
+                ops[ops["occurred_at"] >= end].assign(amount=lambda d: d["amount"] * 3),
+                pd.DataFrame(
+                    [op(int(c), "2015-10-01 00:00", -1e6, "auto") for c in rng.integers(1, 121, 20)]
+                ),
+            ]
+        ),
+    )
+    after = build_features(future, cutoff, products=PRODUCTS)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_online_equals_batch_and_training_frame() -> None:
+    frames = random_frames(80)
+    batch = build_features(frames, "2015-12-28", products=PRODUCTS)
+    for cid in (1, 17, 80):
+        one = build_features(frames, "2015-12-28", client_ids=[cid], products=PRODUCTS)
+        pd.testing.assert_frame_equal(one, batch[batch["client_id"] == cid].reset_index(drop=True))
+    train = training_frame(frames, ["2015-11-28", "2015-12-28"], products=PRODUCTS)
+    nov = build_features(frames, "2015-11-28", products=PRODUCTS)
+    assert train.groupby("cutoff").size().tolist() == [len(nov), len(batch)]
+    pd.testing.assert_frame_equal(train.iloc[len(nov) :, : batch.shape[1]].reset_index(drop=True), batch)
+    assert {"label_cco_fin", "label_recibo", "label_tjcr_fin"} <= set(train.columns)
+
+
+def test_labels_hand_computed() -> None:
+    holdings = pd.DataFrame(
+        hold(1, "cco_fin", ["2015-06-28", "2015-07-28"])
+        + hold(1, "recibo", ["2015-07-28"])
+        + hold(2, "tjcr_fin", ["2015-06-28"])
+    )
+    labels = make_labels(holdings, np.array([1, 2, 3]), month_index(CUTOFF), PRODUCTS)
+    got = labels.set_index("client_id")
+    assert np.isnan(got.loc[1, "label_cco_fin"]) and got.loc[1, "label_recibo"] == 1
+    assert got.loc[1, "label_tjcr_fin"] == 0 and np.isnan(got.loc[2, "label_tjcr_fin"])
+    assert got.loc[3].tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="after the cutoff"):
+        make_labels(holdings, np.array([1]), month_index("2015-07-28"), PRODUCTS)
+
+
+def test_clustering_deterministic_and_criterion(tmp_path: Path) -> None:
+    frames = random_frames(300)
+    base = build_features(frames, "2015-12-28", products=PRODUCTS)
+    a = fit_clusters(base, seed=3)
+    b = fit_clusters(base, seed=3)
+    assert a.k == b.k == max(a.scores, key=lambda k: (a.scores[k], -k))
+    assert set(a.scores) == set(range(3, 11))
+    assert (a.predict(base) == b.predict(base)).all()
+    loaded = load_clusters(a.save(tmp_path / "clusters.pkl"))
+    with_c = build_features(frames, "2015-12-28", products=PRODUCTS, clusters=loaded)
+    assert (with_c["cluster"] == a.labels(base)).all()
+    one = build_features(frames, "2015-12-28", client_ids=[42], products=PRODUCTS, clusters=loaded)
+    assert one["cluster"].iloc[0] == with_c.loc[with_c["client_id"] == 42, "cluster"].iloc[0]
+
+
+def bundle_of(frames: FeatureFrames) -> Bundle:
+    ops = frames.operations
+    return Bundle(
+        clients=frames.clients.loc[:, list(CLIENT_COLUMNS)],
+        holdings=frames.holdings,
+        product_events=frames.events,
+        operations=pd.DataFrame(
+            {
+                "client_id": ops["client_id"].to_numpy(),
+                "occurred_at": pd.to_datetime(ops["occurred_at"], utc=True),
+                "amount_cents": np.round(ops["amount"].to_numpy() * 100).astype(np.int64),
+                "category": ops["category"].astype(str).to_numpy(),
+            }
+        ),
+    )
+
+
+async def test_db_and_parquet_match_pure(conn, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from core.data.store import create_dataset, write_bundle
+
+    bundle = bundle_of(random_frames(60, seed=5))
+    async with conn.transaction():
+        ds = await create_dataset(conn, "synthetic", "features-test", {}, date(2015, 1, 28), 17)
+        await write_bundle(conn, bundle, ds)
+    pure_frames = from_bundle(bundle)
+    products = None  # the catalog's bank products, as in production
+    for cutoff in ("2015-08-28", "2016-04-28"):
+        pure = build_features(pure_frames, cutoff, products=products)
+        full = build_features(await load_frames_db(db_url), cutoff, products=products)
+        pd.testing.assert_frame_equal(pure, full)
+        pd.testing.assert_frame_equal(pure, await build_features_db(conn, cutoff, products=products))
+        cid = int(pure["client_id"].iloc[len(pure) // 2])
+        one = await build_features_db(db_url, cutoff, [cid], products=products)
+        assert len(one) == 1 and one["op_salary_abs_1m"].iloc[0] == 1500
+        pd.testing.assert_frame_equal(one, pure[pure["client_id"] == cid].reset_index(drop=True))
+    counts = await export_parquet(db_url, tmp_path / "export")
+    assert counts["clients"] == 60 and counts["operations"] == len(bundle.operations)
+    for cutoff in ("2015-08-28", "2016-04-28"):
+        pure = build_features(pure_frames, cutoff)
+        pd.testing.assert_frame_equal(
+            pure, build_features(load_frames_parquet(tmp_path / "export", cutoff), cutoff)
+        )
+        pd.testing.assert_frame_equal(pure, build_features(load_frames_parquet(tmp_path / "export"), cutoff))
+        cid = int(pure["client_id"].iloc[len(pure) // 2])
+        one = build_features(load_frames_parquet(tmp_path / "export", cutoff, [cid]), cutoff, [cid])
+        assert len(one) == 1
+        pd.testing.assert_frame_equal(one, pure[pure["client_id"] == cid].reset_index(drop=True))
