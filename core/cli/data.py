@@ -61,3 +61,17 @@ def profile(
         print_json(data)
     else:
         render_profile(data, console)
+
+
+@app.command()
+def calibrate(
+    path: Path = typer.Argument(..., help="A train_ver2.csv-format file (e.g. the 10k sample)."),
+    out: Path | None = typer.Option(None, "--out", help="Output file (default: core/data/calibration.json)."),
+) -> None:
+    """Derive the simulator's calibration (aggregates only) from a real Santander file."""
+    from core.data.simulator.calibration import CALIBRATION_FILE, derive_calibration, save_calibration
+
+    if not path.exists():
+        fail(f"PATH: no such file: {path}")
+    written = save_calibration(derive_calibration(path), out or CALIBRATION_FILE)
+    console.print(f"calibration written to {written}")

@@ -1,0 +1,231 @@
+"""The causal data simulator: Santander-shaped history with a known truth.
+
+`simulate` yields one `Bundle` per chunk of clients (clients are independent, so memory is
+bounded and the database writer can stream). Pure: no I/O except reading the catalog.
+Timeline: snapshots are the 28th of each month from 2015-01-28; the take-up "in month t"
+is what appears in snapshot t and not in t-1; offers for month t are shown a few days after
+snapshot t-1 with a 30-day window, so a conversion shows up as an add in snapshot t.
+Truth rows are (client, month t >= 1, bank product): p_organic and p_offer for that take-up.
+Determinism: same (seed, n_clients, n_months, chunk_size, calibration) -> same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.catalog import load_catalog
+from core.data.bundle import Bundle
+from core.data.simulator import campaigns as camp
+from core.data.simulator import life_events as le
+from core.data.simulator import takeup as tk
+from core.data.simulator.calibration import load_calibration
+from core.data.simulator.population import INVESTMENT, sample_population
+
+FIRST_MONTH = np.datetime64("2015-01-28")
+
+
+def month_dates(n_months: int, first: np.datetime64 = FIRST_MONTH) -> np.ndarray:
+    """Snapshot dates: the 28th of each month, like train_ver2.csv."""
+    return (first.astype("datetime64[M]") + np.arange(n_months)).astype("datetime64[D]") + 27
+
+
+def simulate(
+    n_clients: int,
+    n_months: int,
+    seed: int,
+    first_id: int = 1,
+    calibration: dict[str, Any] | None = None,
+    chunk_size: int = 10_000,
+) -> Iterator[Bundle]:
+    """Yield bundles of at most `chunk_size` clients each."""
+    cal = calibration or load_calibration()
+    months = month_dates(n_months)
+    cal_ctx = _context(cal)
+    calendar = camp.calendar(seed, n_months)
+    for k, start in enumerate(range(0, n_clients, chunk_size)):
+        rng = np.random.default_rng([seed, k])
+        n = min(chunk_size, n_clients - start)
+        yield _chunk(rng, n, first_id + start, n_months, months, cal, cal_ctx, calendar)
+
+
+def _context(cal: dict[str, Any]) -> dict[str, Any]:
+    catalog = load_catalog()
+    codes = list(cal["products"])
+    cats = [catalog[c].category for c in codes]
+    seg_share = np.array([cal["segments"][s]["share"] for s in ("top", "individual", "student")])
+    not_held = np.array([1 - cal["ownership"][c] for c in codes])
+    elig_share = np.array([0.07 if catalog[c].max_age and catalog[c].max_age < 18 else 1.0 for c in codes])
+    return {
+        "catalog": catalog,
+        "codes": codes,
+        "col": {c: i for i, c in enumerate(codes)},
+        "seg_mult": np.array([tk.SEGMENT_MULT[c] for c in cats]).T,  # (3, P)
+        "hazard": tk.base_hazards(cal, cats, seg_share, not_held * elig_share),
+        "drop": tk.drop_rates(cal),
+        "links": le.link_matrix(catalog, codes),
+        "conflicts": [(codes.index(p.code), [codes.index(o) for o in p.conflicts]) for p in catalog.bank],
+    }
+
+
+def _chunk(
+    rng: np.random.Generator,
+    n: int,
+    first_id: int,
+    n_months: int,
+    months: np.ndarray,
+    cal: dict[str, Any],
+    ctx: dict[str, Any],
+    calendar: list[list[int]],
+) -> Bundle:
+    codes, col = ctx["codes"], ctx["col"]
+    n_p = len(codes)
+    pop = sample_population(rng, n, first_id, cal, ctx["catalog"], months[-1])
+    moy = months.astype("datetime64[M]").astype(int) % 12 + 1
+    events = le.draw_events(rng, pop.age, pop.segment, moy)
+    types = tk.client_types(rng, n, n_p)
+    linked = (events[:, :, None] >= 0) & ctx["links"][None, :, :]
+    make_sure = linked.any(1) & (rng.random((n, n_p)) < 0.3)
+    types[make_sure] = tk.SURE_THING
+    effect = tk.offer_effect(rng, types)
+    seg_mult = ctx["seg_mult"][pop.segment]
+    consent = pop.frame["marketing_consent"].to_numpy() & ~pop.frame["contact_opt_out"].to_numpy()
+    med = np.exp(np.median(cal["segments"]["individual"]["income_log_quantiles"]))
+    rel_income = np.log(pop.income / med)
+    i_nom, i_pens = col["nomina"], col["nom_pens"]
+    held = pop.holdings0.copy()
+    hold_list, ev_list, truth_list, offer_list = [_holding_rows(pop.ids, months[0], held, codes)], [], [], []
+    for t in range(1, n_months):
+        blocked = held | ~pop.eligible
+        for j, others in ctx["conflicts"]:
+            blocked[:, j] |= held[:, others].any(1) if others else False
+        boost = le.event_boost(events, ctx["links"], t)
+        p_org, p_off = tk.probabilities(
+            ctx["hazard"], seg_mult, pop.need, types, effect, tk.season(cal, int(moy[t])), boost, ~blocked
+        )
+        treated = np.zeros((n, n_p), dtype=bool)
+        for c_idx in calendar[t]:
+            c = camp.CAMPAIGNS[c_idx]
+            j = col[c.product]
+            q = camp.rule_probability(c, rel_income, pop.segment, pop.active, pop.age)
+            idx, is_rand, arm, prop = camp.assign(rng, consent & ~blocked[:, j], q)
+            treated[idx[arm], j] = True
+            offer_list.append((idx, j, c, is_rand, arm, prop))
+        p = np.where(treated, p_off, p_org)
+        adds = rng.random((n, n_p)) < p
+        adds[:, i_pens] |= adds[:, i_nom] & ~held[:, i_pens]  # payroll comes with its pension line
+        dog_hit = (treated & (types == tk.SLEEPING_DOG)).any(1)
+        drop_p = ctx["drop"][None, :] * np.where(dog_hit, tk.SLEEPING_DOG_CHURN, 1.0)[:, None]
+        drops = held & (rng.random((n, n_p)) < drop_p)
+        drops[:, i_nom] |= drops[:, i_pens] & held[:, i_nom]
+        new = (held | adds) & ~drops
+        new[:, i_nom] &= new[:, i_pens]  # catalog rule: nomina only with nom_pens
+        adds &= new  # an offer converted only if the product is held at the next snapshot
+        hold_list.append(_holding_rows(pop.ids, months[t], new, codes))
+        ev_list.append(_event_rows(pop.ids, months[t], new & ~held, held & ~new, codes))
+        truth_list.append(_truth_rows(pop.ids, months[t], p_org, p_off, codes))
+        offer_list[-len(calendar[t]) :] = [(*o, adds[o[0], o[1]]) for o in offer_list[-len(calendar[t]) :]]
+        offer_list[-len(calendar[t]) :] = [
+            _offer_rows(rng, pop.ids, months[t - 1], *o) for o in offer_list[-len(calendar[t]) :]
+        ]
+        held = new
+    from core.data.simulator.operations import simulate_operations
+
+    inv = np.array([c in INVESTMENT for c in codes])
+    ops = simulate_operations(
+        rng, pop.ids, months, pop.income, pop.age, pop.segment, pop.active, events, pop.need[:, inv].mean(1)
+    )
+    empty_offers = Bundle().offers
+    return Bundle(
+        clients=pop.frame,
+        holdings=pd.concat(hold_list, ignore_index=True),
+        product_events=pd.concat(ev_list, ignore_index=True) if ev_list else Bundle().product_events,
+        operations=ops,
+        offers=pd.concat(offer_list, ignore_index=True) if offer_list else empty_offers,
+        truth=pd.concat(truth_list, ignore_index=True) if truth_list else None,
+    )
+
+
+def _holding_rows(ids: np.ndarray, month: np.datetime64, held: np.ndarray, codes: list[str]) -> pd.DataFrame:
+    r, c = np.nonzero(held)
+    return pd.DataFrame(
+        {
+            "client_id": ids[r],
+            "month": np.full(len(r), month),
+            "product_code": pd.Categorical.from_codes(c, categories=codes),
+        }
+    )
+
+
+def _event_rows(
+    ids: np.ndarray, month: np.datetime64, added: np.ndarray, dropped: np.ndarray, codes: list[str]
+) -> pd.DataFrame:
+    a, d = _holding_rows(ids, month, added, codes), _holding_rows(ids, month, dropped, codes)
+    a["kind"], d["kind"] = "add", "drop"
+    return pd.concat([a, d], ignore_index=True)
+
+
+def _truth_rows(
+    ids: np.ndarray, month: np.datetime64, p_org: np.ndarray, p_off: np.ndarray, codes: list[str]
+) -> pd.DataFrame:
+    n, n_p = p_org.shape
+    return pd.DataFrame(
+        {
+            "client_id": np.repeat(ids, n_p),
+            "month": np.full(n * n_p, month),
+            "product_code": pd.Categorical.from_codes(np.tile(np.arange(n_p), n), categories=codes),
+            "p_organic": p_org.ravel(),
+            "p_offer": p_off.ravel(),
+        }
+    )
+
+
+def _offer_rows(
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    prev_snapshot: np.datetime64,
+    idx: np.ndarray,
+    j: int,
+    c: camp.Campaign,
+    is_rand: np.ndarray,
+    arm: np.ndarray,
+    prop: np.ndarray,
+    converted: np.ndarray,
+) -> pd.DataFrame:
+    """Offers shown 1-4 days after the previous snapshot; a conversion lands before the next."""
+    k = len(idx)
+    base = prev_snapshot.astype("datetime64[us]").astype(np.int64)
+    shown = base + rng.integers(1, 5, k) * 86_400_000_000 + rng.integers(8, 20, k) * 3_600_000_000
+    outcome = shown + rng.uniform(0.2, 24, k) * 86_400e6
+    return pd.DataFrame(
+        {
+            "client_id": ids[idx],
+            "product_code": c.product,
+            "shown_at": pd.to_datetime(shown, unit="us", utc=True),
+            "channel": c.channel,
+            "strategy": c.name,
+            "assignment": np.where(is_rand, "random", "policy"),
+            "arm": np.where(arm, "treatment", "control"),
+            "propensity": prop.astype(float),
+            "window_days": 30,
+            "converted": converted,
+            "outcome_at": pd.to_datetime(
+                np.where(converted, outcome.astype(np.int64), np.iinfo(np.int64).min), unit="us", utc=True
+            ),
+        }
+    )
+
+
+def truth_summary(truth_path: str | Path) -> dict[str, float]:
+    """Mean true uplift per product, mean(p_offer - p_organic) over rows where take-up was possible."""
+    frame = pd.read_parquet(truth_path, columns=["product_code", "p_organic", "p_offer"])
+    frame = frame[(frame["p_organic"] > 0) | (frame["p_offer"] > 0)]
+    diff = (frame["p_offer"] - frame["p_organic"]).astype("float64")
+    return {
+        str(k): float(v)
+        for k, v in diff.groupby(frame["product_code"].astype(str), observed=True).mean().items()
+    }

@@ -1,0 +1,114 @@
+"""True take-up probabilities: organic (no offer) and with an offer, per client x product.
+
+Why: this is the oracle the models are scored against. The organic hazard is a published
+add rate per product spread over clients by latent need, segment, season and life events;
+the offer effect depends on a hidden client type per (client, product):
+
+- persuadable (20%): an offer multiplies take-up by 2-5x (log-uniform);
+- sure thing (12%): high organic need (x3), an offer changes almost nothing (x1.05);
+- lost cause (58%): low need (x0.5), an offer changes nothing;
+- sleeping dog (10%): an offer cuts take-up to 20-60% and triples churn of what is held.
+
+The mix follows the usual shape reported in uplift-modelling case studies (most clients are
+unmoved; persuadables and sleeping dogs are minorities); it is an assumption, not fitted.
+Sure things are more likely where a life event links to the product (the client who just
+bought a car takes the loan anyway).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PERSUADABLE, SURE_THING, LOST_CAUSE, SLEEPING_DOG = 0, 1, 2, 3
+TYPE_MIX = np.array([0.20, 0.12, 0.58, 0.10])
+TYPE_NEED = np.array([1.0, 3.0, 0.5, 1.0])
+TYPE_NEED_NORM = float(TYPE_MIX @ TYPE_NEED)
+SLEEPING_DOG_CHURN = 3.0
+MAX_P = 0.6
+
+# Segment multipliers on the add hazard (top, individual, student), by product category:
+# students rarely take credit, investments or payroll; top clients take more investments.
+SEGMENT_MULT: dict[str, tuple[float, float, float]] = {
+    "accounts": (1.0, 1.2, 0.9),
+    "cards": (1.3, 1.3, 0.8),
+    "deposits": (2.5, 1.5, 0.4),
+    "investments": (3.0, 1.5, 0.3),
+    "credit": (1.2, 1.6, 0.3),
+    "insurance_pensions": (2.0, 1.5, 0.3),
+    "services": (1.2, 1.6, 0.7),
+}
+
+
+def client_types(rng: np.random.Generator, n: int, n_p: int) -> np.ndarray:
+    return rng.choice(4, size=(n, n_p), p=TYPE_MIX).astype(np.int8)
+
+
+def offer_effect(rng: np.random.Generator, types: np.ndarray) -> np.ndarray:
+    """Multiplier on take-up when an offer is shown, fixed per client x product."""
+    eff = np.ones(types.shape)
+    pers = types == PERSUADABLE
+    eff[pers] = np.exp(rng.uniform(np.log(2.0), np.log(5.0), pers.sum()))
+    eff[types == SURE_THING] = 1.05
+    dog = types == SLEEPING_DOG
+    eff[dog] = rng.uniform(0.2, 0.6, dog.sum())
+    return eff
+
+
+def base_hazards(
+    cal: dict[str, Any], categories: list[str], segment_share: np.ndarray, not_held_share: np.ndarray
+) -> np.ndarray:
+    """Per-product monthly add hazard for an average eligible non-holder.
+
+    adds per client-month = share of clients adding x adds per adder x product share
+    (published); divided by the share of clients who could add it (eligible, not holding,
+    from the calibrated month 0) and by the mean segment multiplier so the mix averages out.
+    """
+    pub = cal["published"]
+    rate = pub["monthly_share_of_clients_adding"] * pub["adds_per_adding_client"]
+    shares = np.array([pub["add_share"].get(c, 0.001) for c in cal["products"]])
+    shares = shares / shares.sum()
+    seg_mean = np.array([np.dot(SEGMENT_MULT[c], segment_share) for c in categories])
+    return rate * shares / np.maximum(not_held_share, 0.05) / seg_mean / TYPE_NEED_NORM
+
+
+def drop_rates(cal: dict[str, Any]) -> np.ndarray:
+    """Monthly drop rate per holder so ownership stays roughly stationary (adds ~ drops)."""
+    pub = cal["published"]
+    rate = pub["monthly_share_of_clients_adding"] * pub["adds_per_adding_client"]
+    shares = np.array([pub["add_share"].get(c, 0.001) for c in cal["products"]])
+    own = np.array(
+        [max(cal["ownership"][c], pub["full_file_ownership"].get(c, 0.0), 0.01) for c in cal["products"]]
+    )
+    return np.clip(rate * shares / shares.sum() / own, 0.002, 0.08)
+
+
+def season(cal: dict[str, Any], month_of_year: int) -> np.ndarray:
+    """June multipliers (published: taxes -> reca_fin, and cco_fin), mean 1 over the year."""
+    mult = np.ones(len(cal["products"]))
+    for code, june in cal["published"]["june_multiplier"].items():
+        j = cal["products"].index(code)
+        mult[j] = (june if month_of_year == 6 else 1.0) / ((june + 11) / 12)
+    return mult
+
+
+def probabilities(
+    hazard: np.ndarray,
+    seg_mult: np.ndarray,
+    need: np.ndarray,
+    types: np.ndarray,
+    effect: np.ndarray,
+    season_mult: np.ndarray,
+    boost: np.ndarray,
+    can_add: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(p_organic, p_offer), both (n, P) float32; zero where the client cannot add."""
+    p_org = hazard[None, :] * seg_mult * need * TYPE_NEED[types] * season_mult[None, :] * boost
+    p_org = np.clip(p_org, 0.0, MAX_P)
+    p_off = np.clip(p_org * effect, 0.0, 0.9)
+    pers = types == PERSUADABLE  # a small floor: an offer makes people aware of a product
+    p_off = np.where(pers, np.maximum(p_off, p_org + 0.002), p_off)
+    p_org = np.where(can_add, p_org, 0.0).astype(np.float32)
+    p_off = np.where(can_add, p_off, 0.0).astype(np.float32)
+    return p_org, p_off
