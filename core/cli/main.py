@@ -6,9 +6,11 @@ import logging
 
 import typer
 
+from core.cli import analytics as analytics_cli
 from core.cli import catalog as catalog_cli
 from core.cli import data as data_cli
 from core.cli import db as db_cli
+from core.cli import models as models_cli
 
 app = typer.Typer(
     help="RecSys31 - bank product recommendations (data, models, API, workers).",
@@ -18,6 +20,9 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(analytics_cli.app, name="analytics")
+app.command()(models_cli.train)
+app.command()(models_cli.evaluate)
 
 
 @app.callback()

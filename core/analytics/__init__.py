@@ -1,0 +1,1 @@
+"""Client analytics: median profiles per product and per-client conversion probabilities."""

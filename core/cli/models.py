@@ -1,0 +1,69 @@
+"""`recsys train` and `recsys evaluate`: fit every strategy, compare them offline."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from core.cli.common import console, fail, print_json, run
+
+
+def train() -> None:
+    """Train the serving model set (hybrid, clusters, cold start, baselines) and register it."""
+    from core.services.training import train_and_save
+
+    try:
+        summary = run(train_and_save(console=console))
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(
+        f"trained {summary['version']}: {summary['train_rows']:,} client-months, "
+        f"k={summary['clusters_k']} clusters"
+    )
+
+
+def evaluate(json_out: bool = typer.Option(False, "--json", help="Print the evaluation as JSON.")) -> None:
+    """Evaluate every strategy on the last month (trained on the months before it)."""
+    from core.services.evaluation import evaluate as run_evaluation
+
+    try:
+        result = run(run_evaluation(console=console))
+    except ValueError as exc:
+        fail(str(exc))
+    if json_out:
+        print_json(result)
+        return
+    render_comparison(result)
+
+
+METRICS = (
+    "map@7",
+    "ndcg@7",
+    "precision@7",
+    "recall@7",
+    "coverage",
+    "diversity",
+    "novelty",
+    "ratio_to_oracle",
+)
+
+
+def render_comparison(result: dict) -> None:  # type: ignore[type-arg]
+    table = Table(
+        "strategy", *METRICS, title=f"Next-month take-up, test month {result['window']['target_month']}"
+    )
+    for name, metrics in result["strategies"].items():
+        if not metrics.get("available", True):
+            table.add_row(name, f"not available: {metrics.get('reason')}", *[""] * (len(METRICS) - 1))
+            continue
+        table.add_row(name, *[_fmt(metrics.get(m)) for m in METRICS])
+    console.print(table)
+    test = result["test"]
+    console.print(
+        f"{test['clients']:,} test clients, {test['clients_adding']:,} added something "
+        f"({test['additions']:,} additions); clusters k={result['clusters_k']}"
+    )
+
+
+def _fmt(value: object) -> str:
+    return "-" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))

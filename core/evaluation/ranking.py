@@ -1,0 +1,64 @@
+"""Compare take-up strategies on one held-out month (pure: arrays in, a dict out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from core.evaluation import metrics as m
+from core.models.base import masked
+
+K = 7
+
+
+def evaluate_scores(
+    scores: np.ndarray,
+    actual: np.ndarray,
+    eligible: np.ndarray,
+    categories: Sequence[str],
+    popularity: np.ndarray,
+    products: Sequence[str],
+    k: int = K,
+) -> dict[str, Any]:
+    """Every ranking metric of one strategy; ineligible products are never recommended."""
+    s = masked(np.nan_to_num(scores, nan=0.0), eligible)
+    precision, recall = m.precision_recall_at_k(actual, s, k)
+    per_product = m.per_product_recall(actual, s, k)
+    return {
+        f"map@{k}": round(m.map_at_k(actual, s, k), 6),
+        f"map@{k}_adders": round(m.map_at_k_adders(actual, s, k), 6),
+        f"ndcg@{k}": round(m.ndcg_at_k(actual, s, k), 6),
+        f"precision@{k}": round(precision, 6),
+        f"recall@{k}": round(recall, 6),
+        "precision@1": round(m.precision_recall_at_k(actual, s, 1)[0], 6),
+        "coverage": round(m.catalog_coverage(s, k), 4),
+        "diversity": round(m.intra_list_diversity(s, categories, k), 4),
+        "novelty": round(m.novelty(s, popularity, k), 4),
+        "per_product_recall": {
+            p: (None if np.isnan(v) else round(float(v), 4))
+            for p, v in zip(products, per_product, strict=True)
+        },
+    }
+
+
+def compare(
+    strategy_scores: Mapping[str, np.ndarray],
+    actual: np.ndarray,
+    eligible: np.ndarray,
+    categories: Sequence[str],
+    popularity: np.ndarray,
+    products: Sequence[str],
+    k: int = K,
+) -> dict[str, dict[str, Any]]:
+    """Metrics per strategy, plus each one's MAP@k ratio to the oracle when there is one."""
+    out = {
+        name: evaluate_scores(scores, actual, eligible, categories, popularity, products, k)
+        for name, scores in strategy_scores.items()
+    }
+    if "oracle" in out and out["oracle"][f"map@{k}"] > 0:
+        best = out["oracle"][f"map@{k}"]
+        for metrics in out.values():
+            metrics["ratio_to_oracle"] = round(metrics[f"map@{k}"] / best, 4)
+    return out

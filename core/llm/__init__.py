@@ -1,0 +1,1 @@
+"""LLM access through HTTP APIs (OpenAI-compatible chat completions)."""

@@ -1,0 +1,172 @@
+"""The hybrid take-up scorer: content features + CatBoost, in two stages.
+
+Why two stages: only about 3-5% of clients add any product in a month, and one binary model
+per product (18 of them over every client row) costs too much time on a 2-core machine. The
+Santander winners instead learned *which* product is added among the rows that add one
+(multiclass) - a ranking model. We keep that and multiply by a binary model of *whether*
+the client adds anything next month, so the output is a probability vector:
+
+    P(take up j) = P(adds something) x P(j | adds something, j not held)
+
+Stage B's distribution is renormalised over the products the client does not hold. The
+features already carry the time series (lags, windows, trends), the season (target month,
+June flag: the tax product's peak) and the client's behaviour cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, Pool
+
+from core.models.base import TrainSet, held_now
+
+META_FILE = "meta.json"
+
+
+@dataclass
+class HybridParams:
+    iterations_any: int = 300
+    iterations_which: int = 300
+    depth: int = 6
+    learning_rate: float = 0.08
+    negatives_per_positive: float = 8.0  # stage A negative subsampling (weights undo it)
+    threads: int = -1
+    seed: int = 31
+
+
+@dataclass
+class HybridScorer:
+    products: tuple[str, ...]
+    params: HybridParams = field(default_factory=HybridParams)
+    feature_columns: list[str] = field(default_factory=list)
+    cat_columns: list[str] = field(default_factory=list)
+    classes: list[int] = field(default_factory=list)
+    model_any: CatBoostClassifier | None = None
+    model_which: CatBoostClassifier | None = None
+    fit_seconds: float = 0.0
+    name: str = "hybrid"
+
+    # ------------------------------------------------------------------ training
+    def fit(self, train: TrainSet, cat_columns: list[str] | None = None) -> HybridScorer:
+        started = time.perf_counter()
+        X = train.X
+        self.feature_columns = [c for c in X.columns if c not in ("client_id", "cutoff")]
+        self.feature_columns = [c for c in self.feature_columns if not c.startswith("label_")]
+        self.cat_columns = [c for c in (cat_columns or []) if c in self.feature_columns]
+        y = np.nan_to_num(np.asarray(train.y, dtype=float)) > 0
+        adds_any = y.any(axis=1)
+        rng = np.random.default_rng(self.params.seed)
+
+        # Stage A: does the client add anything? Subsample negatives, weight them back.
+        pos = np.flatnonzero(adds_any)
+        neg = np.flatnonzero(~adds_any)
+        n_neg = min(len(neg), int(max(len(pos), 1) * self.params.negatives_per_positive))
+        keep_neg = rng.choice(neg, n_neg, replace=False) if n_neg < len(neg) else neg
+        rows = np.concatenate([pos, keep_neg])
+        weights = np.ones(len(rows))
+        weights[len(pos) :] = len(neg) / max(n_neg, 1)
+        self.model_any = self._classifier("Logloss", self.params.iterations_any)
+        self.model_any.fit(
+            Pool(
+                self._x(X.iloc[rows]),
+                adds_any[rows].astype(int),
+                cat_features=self.cat_columns,
+                weight=weights,
+            )
+        )
+
+        # Stage B: which product, among rows that add (one row per added product).
+        r, j = np.nonzero(y)
+        self.classes = sorted(set(j.tolist()))
+        self.model_which = self._classifier("MultiClass", self.params.iterations_which)
+        if len(self.classes) >= 2:
+            self.model_which.fit(Pool(self._x(X.iloc[r]), j, cat_features=self.cat_columns))
+        self.fit_seconds = time.perf_counter() - started
+        return self
+
+    def _classifier(self, loss: str, iterations: int) -> CatBoostClassifier:
+        return CatBoostClassifier(
+            loss_function=loss,
+            iterations=iterations,
+            depth=self.params.depth,
+            learning_rate=self.params.learning_rate,
+            random_seed=self.params.seed,
+            thread_count=self.params.threads,
+            verbose=False,
+            allow_writing_files=False,
+        )
+
+    def _x(self, X: pd.DataFrame) -> pd.DataFrame:
+        missing = [c for c in self.feature_columns if c not in X.columns]
+        if missing:
+            raise ValueError(f"feature frame lacks {len(missing)} model columns, e.g. {missing[:5]}")
+        out = X.loc[:, self.feature_columns].copy()
+        for c in self.cat_columns:
+            out[c] = out[c].astype(str)
+        return out
+
+    # ------------------------------------------------------------------ scoring
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        if self.model_any is None:
+            raise RuntimeError("HybridScorer is not fitted")
+        features = self._x(X)
+        p_any = self.model_any.predict_proba(features)[:, 1]
+        which = np.full((len(X), len(self.products)), 1e-6)
+        if len(self.classes) >= 2 and self.model_which is not None:
+            which[:, self.classes] = np.maximum(self.model_which.predict_proba(features), 1e-6)
+        elif len(self.classes) == 1:
+            which[:, self.classes[0]] = 1.0
+        which = np.where(held_now(X, self.products), 0.0, which)
+        total = which.sum(axis=1, keepdims=True)
+        which = np.divide(which, total, out=np.zeros_like(which), where=total > 0)
+        return p_any[:, None] * which
+
+    def feature_importance(self, top: int = 20) -> list[tuple[str, float]]:
+        if self.model_any is None:
+            return []
+        imp = self.model_any.get_feature_importance()
+        order = np.argsort(-imp)[:top]
+        return [(self.feature_columns[i], float(imp[i])) for i in order]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: Path, extra: dict[str, Any] | None = None) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        assert self.model_any is not None and self.model_which is not None
+        self.model_any.save_model(str(folder / "any.cbm"))
+        if len(self.classes) >= 2:
+            self.model_which.save_model(str(folder / "which.cbm"))
+        meta = {
+            "products": list(self.products),
+            "feature_columns": self.feature_columns,
+            "cat_columns": self.cat_columns,
+            "classes": self.classes,
+            "params": self.params.__dict__,
+            "fit_seconds": self.fit_seconds,
+            **(extra or {}),
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> HybridScorer:
+        meta = json.loads((folder / META_FILE).read_text())
+        model = cls(
+            products=tuple(meta["products"]),
+            params=HybridParams(**meta["params"]),
+            feature_columns=meta["feature_columns"],
+            cat_columns=meta["cat_columns"],
+            classes=meta["classes"],
+        )
+        model.model_any = CatBoostClassifier()
+        model.model_any.load_model(str(folder / "any.cbm"))
+        model.model_which = CatBoostClassifier()
+        if (folder / "which.cbm").exists():
+            model.model_which.load_model(str(folder / "which.cbm"))
+        return model

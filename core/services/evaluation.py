@@ -1,0 +1,158 @@
+"""`recsys evaluate`: every strategy on a temporal holdout month, stored as a model run.
+
+Train up to month m (the cutoffs of `plan_windows(evaluation=True)`), score every client
+at cutoff m, compare with the products actually added in m+1. On simulated data the
+oracle ranks by the true take-up probability of that month (with the offer's effect where
+the client was shown an offer), which bounds what any model could reach.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import numpy as np
+import pandas as pd
+from rich.console import Console
+
+from core.catalog import Catalog, load_catalog
+from core.db.session import raw_connection
+from core.evaluation.ranking import compare
+from core.features import build_features, label_columns, load_frames_db, make_labels, month_start
+from core.features.frames import FeatureFrames
+from core.llm.client import ChatClient, LLMUnavailable
+from core.models.base import eligibility_mask
+from core.models.llm_only import LLMRecommender
+from core.services.registry import record_run
+from core.services.training import fit_model_set, plan_windows, snapshot_months
+from core.settings import get_settings
+
+
+def oracle_scores(
+    truth_path: str, offers: pd.DataFrame, month: int, ids: np.ndarray, products: tuple[str, ...]
+) -> np.ndarray | None:
+    """True probability of each (client, product) addition in `month` (None if no truth rows)."""
+    truth = pd.read_parquet(truth_path)
+    truth = truth[
+        (pd.to_datetime(truth["month"]).dt.year * 12 + pd.to_datetime(truth["month"]).dt.month - 1) == month
+    ]
+    if truth.empty:
+        return None
+    col = {p: j for j, p in enumerate(products)}
+    truth = truth[truth["product_code"].isin(col)]
+    row = pd.Series(np.arange(len(ids)), index=ids)
+    truth = truth[truth["client_id"].isin(row.index)]
+    r = row[truth["client_id"]].to_numpy()
+    c = truth["product_code"].map(col).to_numpy()
+    organic = np.zeros((len(ids), len(products)))
+    offered = np.zeros_like(organic)
+    organic[r, c] = truth["p_organic"].to_numpy()
+    offered[r, c] = truth["p_offer"].to_numpy()
+    treated = np.zeros_like(organic, dtype=bool)
+    if not offers.empty:
+        o = offers[offers["client_id"].isin(row.index) & offers["product_code"].isin(col)]
+        treated[row[o["client_id"]].to_numpy(), o["product_code"].map(col).to_numpy()] = True
+    return np.where(treated, offered, organic)
+
+
+async def _treated_offers(
+    conn: asyncpg.Connection, month: int, snapshots: list[pd.Timestamp]
+) -> pd.DataFrame:
+    """Offers shown between the snapshot before `month` and the snapshot of `month`."""
+    by_index = {int(s.year * 12 + s.month - 1): s for s in snapshots}
+    if month not in by_index or month - 1 not in by_index:
+        return pd.DataFrame(columns=["client_id", "product_code"])
+    rows = await conn.fetch(
+        "SELECT client_id, product_code FROM offer_log WHERE arm = 'treatment' "
+        "AND shown_at >= $1 AND shown_at < $2",
+        by_index[month - 1].tz_localize("UTC").to_pydatetime(),
+        by_index[month].tz_localize("UTC").to_pydatetime(),
+    )
+    return pd.DataFrame([dict(r) for r in rows], columns=["client_id", "product_code"])
+
+
+async def evaluate(
+    url: str | None = None,
+    console: Console | None = None,
+    catalog: Catalog | None = None,
+    llm_sample: int = 100,
+    frames: FeatureFrames | None = None,
+) -> dict[str, Any]:
+    from core.db.session import database_url
+
+    url = url or database_url()
+    catalog = catalog or load_catalog()
+    products = catalog.bank_codes
+    say = (console or Console(stderr=True, quiet=True)).print
+    frames = (frames or await load_frames_db(url)).coerce()
+    months = snapshot_months(frames)
+    windows = plan_windows(months, evaluation=True)
+    fit = fit_model_set(frames, windows, catalog, console=console)
+    models = fit.models
+    test_cutoff = windows.target_month - 1
+    say(f"[bold]evaluate[/] on additions in {month_start(windows.target_month).date()}")
+    X = build_features(
+        frames, month_start(test_cutoff), products=products, clusters=models.clusters, coerce=False
+    )
+    ids = X["client_id"].to_numpy()
+    labels = make_labels(frames.holdings, ids, test_cutoff, products)[label_columns(products)].to_numpy()
+    actual = np.nan_to_num(labels) > 0
+    eligible = eligibility_mask(X, products, catalog) & ~np.isnan(labels)
+    scores = {name: models.score(X, name) for name in ("hybrid", "popularity", "rules", "cf")}
+    notes: dict[str, Any] = {}
+    async with raw_connection(url) as conn:
+        truth_path = await conn.fetchval(
+            "SELECT truth_path FROM dataset WHERE truth_path IS NOT NULL ORDER BY id DESC LIMIT 1"
+        )
+        if truth_path and Path(truth_path).exists():
+            snapshots = sorted(pd.to_datetime(frames.holdings["month"]).drop_duplicates())
+            offers = await _treated_offers(conn, windows.target_month, snapshots)
+            oracle = oracle_scores(truth_path, offers, windows.target_month, ids, products)
+            if oracle is not None:
+                scores["oracle"] = oracle
+        categories = [catalog[p].category for p in products]
+        popularity = np.clip(models.baselines["popularity"].rates, 1e-6, 1.0)  # type: ignore[attr-defined]
+        result = compare(scores, actual, eligible, categories, popularity, products)
+        result["llm"] = _evaluate_llm(
+            X, actual, eligible, categories, popularity, products, catalog, llm_sample
+        )
+        if "oracle" in result and result["llm"].get("available"):
+            result["llm"]["ratio_to_oracle"] = None  # different client sample: not comparable
+        evaluation = {
+            "strategies": result,
+            "window": windows.as_dict(),
+            "test": {
+                "clients": int(len(ids)),
+                "clients_adding": int(actual.any(axis=1).sum()),
+                "additions": int(actual.sum()),
+            },
+            "hybrid_top_features": models.hybrid.feature_importance(15),
+            "clusters_k": models.clusters.k,
+            "fit_seconds": {k: round(v, 1) for k, v in fit.seconds.items()},
+            **notes,
+        }
+        run_id = await record_run(
+            conn,
+            "evaluation",
+            models.version,
+            train_from=month_start(windows.train_cutoffs[0]).date(),
+            train_to=month_start(windows.train_cutoffs[-1]).date(),
+            params={"windows": windows.as_dict(), "k": 7},
+            metrics=evaluation,
+            artifact_path=None,
+        )
+        evaluation["model_run_id"] = run_id
+    return evaluation
+
+
+def _evaluate_llm(X, actual, eligible, categories, popularity, products, catalog, sample) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    try:
+        client = ChatClient.from_settings(get_settings())
+    except LLMUnavailable as exc:
+        return {"available": False, "reason": str(exc)}
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(len(X), min(sample, len(X)), replace=False))
+    scores = LLMRecommender(products, catalog, client).predict_proba(X.iloc[rows])
+    out = compare({"llm": scores}, actual[rows], eligible[rows], categories, popularity, products)["llm"]
+    return {"available": True, "sample_clients": int(len(rows)), **out}
