@@ -8,7 +8,9 @@ whole run, so a failure leaves nothing half-written; truth goes to Parquet incre
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,7 @@ import pyarrow.parquet as pq
 from rich.progress import Progress
 
 from core.data import store
+from core.data.bundle import Bundle
 from core.data.simulator import month_dates, simulate
 from core.data.simulator.calibration import load_calibration
 from core.db.session import raw_connection
@@ -44,6 +47,7 @@ class GenerateReport:
     seconds: float = 0.0
     simulate_seconds: float = 0.0
     write_seconds: float = 0.0
+    index_seconds: float = 0.0
 
     def summary(self) -> str:
         if self.skipped:
@@ -51,8 +55,18 @@ class GenerateReport:
         parts = ", ".join(f"{k}={v:,}" for k, v in sorted(self.counts.items()))
         return (
             f"dataset {self.dataset_id}: {parts}, truth={self.truth_rows:,} rows -> {self.truth_path}; "
-            f"{self.seconds:.1f}s (simulate {self.simulate_seconds:.1f}s, write {self.write_seconds:.1f}s)"
+            f"{self.seconds:.1f}s (simulate {self.simulate_seconds:.1f}s, write {self.write_seconds:.1f}s, "
+            f"indexes {self.index_seconds:.1f}s)"
         )
+
+
+BULK_TABLES = ("operation", "holding", "product_event", "offer_log")
+
+
+def _next_timed(chunks: Iterator[Bundle]) -> tuple[Bundle | None, float]:
+    t0 = time.perf_counter()
+    bundle = next(chunks, None)
+    return bundle, time.perf_counter() - t0
 
 
 def _truth_table(frame) -> pa.Table:  # type: ignore[no-untyped-def]
@@ -94,23 +108,31 @@ async def generate_to_db(
             path = out_dir / f"truth_dataset{dataset_id}_seed{seed}.parquet"
             writer = pq.ParquetWriter(path, TRUTH_SCHEMA, compression="zstd")
             try:
-                with Progress(disable=not show_progress, transient=True) as progress:
-                    task = progress.add_task("generating clients", total=n_clients)
-                    chunks = simulate(n_clients, n_months, seed, first_id, cal, chunk_size)
-                    while True:
+                async with store.bulk_load(conn, BULK_TABLES):
+                    with Progress(disable=not show_progress, transient=True) as progress:
+                        task = progress.add_task("generating clients", total=n_clients)
+                        chunks = simulate(n_clients, n_months, seed, first_id, cal, chunk_size)
+                        # Simulate the next chunk in a thread while this one is written: the
+                        # server ingests on one core while numpy fills the other.
+                        pending = asyncio.create_task(asyncio.to_thread(_next_timed, chunks))
+                        while True:
+                            bundle, seconds = await pending
+                            report.simulate_seconds += seconds
+                            if bundle is None:
+                                break
+                            pending = asyncio.create_task(asyncio.to_thread(_next_timed, chunks))
+                            store.check_references(bundle)
+                            t0 = time.perf_counter()
+                            for table, n in (await store.write_bundle(conn, bundle, dataset_id)).items():
+                                report.counts[table] = report.counts.get(table, 0) + n
+                            if bundle.truth is not None:
+                                writer.write_table(_truth_table(bundle.truth))
+                                report.truth_rows += len(bundle.truth)
+                            report.write_seconds += time.perf_counter() - t0
+                            progress.advance(task, len(bundle.clients))
+                        progress.update(task, description="rebuilding indexes")
                         t0 = time.perf_counter()
-                        bundle = next(chunks, None)
-                        report.simulate_seconds += time.perf_counter() - t0
-                        if bundle is None:
-                            break
-                        t0 = time.perf_counter()
-                        for table, n in (await store.write_bundle(conn, bundle, dataset_id)).items():
-                            report.counts[table] = report.counts.get(table, 0) + n
-                        if bundle.truth is not None:
-                            writer.write_table(_truth_table(bundle.truth))
-                            report.truth_rows += len(bundle.truth)
-                        report.write_seconds += time.perf_counter() - t0
-                        progress.advance(task, len(bundle.clients))
+                report.index_seconds = time.perf_counter() - t0
             finally:
                 writer.close()
             await conn.execute("UPDATE dataset SET truth_path = $1 WHERE id = $2", str(path), dataset_id)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -225,3 +227,62 @@ async def _stage(conn) -> None:  # type: ignore[no-untyped-def]
             product_code text, kind text) ON COMMIT DROP;
         """
     )
+
+
+@asynccontextmanager
+async def bulk_load(conn, tables: tuple[str, ...] = ("operation",)) -> AsyncIterator[bool]:  # type: ignore[no-untyped-def]
+    """Faster bulk writes inside the caller's transaction, for trusted generated data.
+
+    Why: per-row foreign-key triggers and index maintenance cost far more than the COPY
+    itself (about 5x on the operations table). For data whose references are consistent by
+    construction (the simulator writes clients and their rows together; callers check
+    ids in Python), PostgreSQL's documented bulk-load recipe applies:
+    - `session_replication_role = replica` skips FK triggers (superusers only; otherwise
+      the triggers simply stay on);
+    - when a table is empty, its indexes, primary key and unique constraints are dropped
+      and rebuilt at the end with their exact definitions (one sort beats millions of
+      inserts). The schema after
+      the block is identical to before (`alembic check` stays clean).
+    Everything is in the caller's transaction: a failure rolls the whole load back.
+    Yields whether FK triggers were skipped.
+    """
+    superuser = bool(await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+    if superuser:
+        await conn.execute("SET LOCAL session_replication_role = replica")
+    rebuild: list[str] = []
+    for table in tables:
+        if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+            continue
+        rows = await conn.fetch(
+            "SELECT c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c "
+            "WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u')",
+            table,
+        )
+        for r in rows:
+            await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{r["conname"]}"')
+            rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{r["conname"]}" {r["def"]}')
+        rows = await conn.fetch(
+            "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def "
+            "FROM pg_index i WHERE i.indrelid = $1::regclass "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            table,
+        )
+        for r in rows:
+            await conn.execute(f"DROP INDEX {r['name']}")
+            rebuild.append(r["def"])
+    try:
+        yield superuser
+    finally:
+        for statement in rebuild:
+            await conn.execute(statement)
+        if superuser:
+            await conn.execute("SET LOCAL session_replication_role = origin")
+
+
+def check_references(bundle: Bundle) -> None:
+    """Every row of a bundle belongs to one of its clients (needed when FK triggers are off)."""
+    ids = bundle.clients["id"].to_numpy()
+    for name in ("holdings", "product_events", "operations", "offers"):
+        frame = getattr(bundle, name)
+        if len(frame) and not np.isin(frame["client_id"].to_numpy(), ids).all():
+            raise ValueError(f"bundle.{name} has rows for clients outside the bundle")

@@ -59,7 +59,7 @@ def _context(cal: dict[str, Any]) -> dict[str, Any]:
     cats = [catalog[c].category for c in codes]
     seg_share = np.array([cal["segments"][s]["share"] for s in ("top", "individual", "student")])
     not_held = np.array([1 - cal["ownership"][c] for c in codes])
-    elig_share = np.array([0.07 if catalog[c].max_age and catalog[c].max_age < 18 else 1.0 for c in codes])
+    elig_share = np.array([0.07 if (catalog[c].max_age or 999) < 18 else 1.0 for c in codes])
     return {
         "catalog": catalog,
         "codes": codes,
@@ -98,7 +98,8 @@ def _chunk(
     rel_income = np.log(pop.income / med)
     i_nom, i_pens = col["nomina"], col["nom_pens"]
     held = pop.holdings0.copy()
-    hold_list, ev_list, truth_list, offer_list = [_holding_rows(pop.ids, months[0], held, codes)], [], [], []
+    hold_list, ev_list, truth_list = [_holding_rows(pop.ids, months[0], held, codes)], [], []
+    offer_list: list[Any] = []  # per campaign: assignment tuples, then their offer-log rows
     for t in range(1, n_months):
         blocked = held | ~pop.eligible
         for j, others in ctx["conflicts"]:

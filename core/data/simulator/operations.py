@@ -130,8 +130,8 @@ def simulate_operations(
     for ev, (cname, lo, hi) in BIG_EVENT_OP.items():
         e = events[:, EV[ev]]
         cid = np.flatnonzero((e >= 0) & (e < n_m))
-        amt = -rng.uniform(lo, hi, len(cid)) * scale[cid] ** 0.5
-        parts.append((cid * n_m + e[cid], np.full(len(cid), CAT[cname]), amt, rng.random(len(cid))))
+        amt_big = -rng.uniform(lo, hi, len(cid)) * scale[cid] ** 0.5
+        parts.append((cid * n_m + e[cid], np.full(len(cid), CAT[cname]), amt_big, rng.random(len(cid))))
     row = np.concatenate([p[0] for p in parts])
     cat = np.concatenate([p[1] for p in parts]).astype(np.int16)
     amount = np.concatenate([p[2] for p in parts])
