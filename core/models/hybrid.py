@@ -32,9 +32,11 @@ META_FILE = "meta.json"
 
 @dataclass
 class HybridParams:
-    iterations_any: int = 300
-    iterations_which: int = 300
-    depth: int = 6
+    iterations_any: int = 250
+    iterations_which: int = 250
+    depth_any: int = 6
+    depth_which: int = 4  # few rows per class: shallow trees generalise, and are 10x faster
+    border_count: int = 32
     learning_rate: float = 0.08
     negatives_per_positive: float = 8.0  # stage A negative subsampling (weights undo it)
     threads: int = -1
@@ -72,7 +74,7 @@ class HybridScorer:
         rows = np.concatenate([pos, keep_neg])
         weights = np.ones(len(rows))
         weights[len(pos) :] = len(neg) / max(n_neg, 1)
-        self.model_any = self._classifier("Logloss", self.params.iterations_any)
+        self.model_any = self._classifier("Logloss", self.params.iterations_any, self.params.depth_any)
         self.model_any.fit(
             Pool(
                 self._x(X.iloc[rows]),
@@ -85,22 +87,29 @@ class HybridScorer:
         # Stage B: which product, among rows that add (one row per added product).
         r, j = np.nonzero(y)
         self.classes = sorted(set(j.tolist()))
-        self.model_which = self._classifier("MultiClass", self.params.iterations_which)
+        # One-hot categoricals in stage B: per-class target statistics (CTRs) for 18 classes
+        # cost minutes and overfit the few rows each class has.
+        self.model_which = self._classifier(
+            "MultiClass", self.params.iterations_which, self.params.depth_which, one_hot_max_size=255
+        )
         if len(self.classes) >= 2:
             self.model_which.fit(Pool(self._x(X.iloc[r]), j, cat_features=self.cat_columns))
         self.fit_seconds = time.perf_counter() - started
         return self
 
-    def _classifier(self, loss: str, iterations: int) -> CatBoostClassifier:
+    def _classifier(self, loss: str, iterations: int, depth: int, **extra: Any) -> CatBoostClassifier:
         return CatBoostClassifier(
             loss_function=loss,
             iterations=iterations,
-            depth=self.params.depth,
+            depth=depth,
+            border_count=self.params.border_count,
+            max_ctr_complexity=1,
             learning_rate=self.params.learning_rate,
             random_seed=self.params.seed,
             thread_count=self.params.threads,
             verbose=False,
             allow_writing_files=False,
+            **extra,
         )
 
     def _x(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from core.features import build_features, label_columns, load_frames_db, make_la
 from core.features.frames import FeatureFrames
 from core.llm.client import ChatClient, LLMUnavailable
 from core.models.base import eligibility_mask
+from core.models.hybrid import HybridParams
 from core.models.llm_only import LLMRecommender
 from core.services.registry import record_run
 from core.services.training import fit_model_set, plan_windows, snapshot_months
@@ -78,6 +79,7 @@ async def evaluate(
     catalog: Catalog | None = None,
     llm_sample: int = 100,
     frames: FeatureFrames | None = None,
+    params: HybridParams | None = None,
 ) -> dict[str, Any]:
     from core.db.session import database_url
 
@@ -88,7 +90,7 @@ async def evaluate(
     frames = (frames or await load_frames_db(url)).coerce()
     months = snapshot_months(frames)
     windows = plan_windows(months, evaluation=True)
-    fit = fit_model_set(frames, windows, catalog, console=console)
+    fit = fit_model_set(frames, windows, catalog, params=params, console=console)
     models = fit.models
     test_cutoff = windows.target_month - 1
     say(f"[bold]evaluate[/] on additions in {month_start(windows.target_month).date()}")

@@ -57,7 +57,7 @@ def snapshot_months(frames: FeatureFrames) -> list[int]:
     return sorted(set(month_indices(pd.to_datetime(frames.holdings["month"])).tolist()))
 
 
-def plan_windows(months: Sequence[int], n_train: int = 4, evaluation: bool = False) -> Windows:
+def plan_windows(months: Sequence[int], n_train: int = 6, evaluation: bool = False) -> Windows:
     """Training cutoffs for serving (predict the month after the last) or evaluation."""
     known = set(months)
     last = max(months)
@@ -109,6 +109,7 @@ def fit_model_set(
 
     t = time.perf_counter()
     clusters = fit_clusters(frame, seed=31)
+    frame = frame.copy()  # defragment before adding a column
     frame["cluster"] = clusters.labels(frame)
     seconds["clusters"] = time.perf_counter() - t
     say(f"[bold]clusters[/]: k={clusters.k} (best silhouette over k=3..10)")
@@ -145,7 +146,9 @@ def fit_model_set(
     return FitResult(models, train, seconds)
 
 
-async def train_and_save(url: str | None = None, console: Console | None = None) -> dict[str, object]:
+async def train_and_save(
+    url: str | None = None, console: Console | None = None, params: HybridParams | None = None
+) -> dict[str, object]:
     """`recsys train`: fit the serving model set on the latest window and register it."""
     from core.db.session import database_url, raw_connection
     from core.features import load_frames_db
@@ -159,7 +162,7 @@ async def train_and_save(url: str | None = None, console: Console | None = None)
     if not months:
         raise ValueError("no data to train on: run `recsys data generate` or `recsys data load-santander`")
     windows = plan_windows(months)
-    fit = fit_model_set(frames, windows, console=console)
+    fit = fit_model_set(frames, windows, params=params, console=console)
     folder = fit.models.save()
     summary = {
         "version": fit.models.version,

@@ -1,0 +1,178 @@
+"""Training, evaluation and analytics end to end on a small simulated population."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import numpy as np
+import pytest
+
+from core.data.generate import generate_to_db
+from core.models.hybrid import HybridParams
+from core.services.training import plan_windows
+
+FAST = HybridParams(iterations_any=40, iterations_which=40)
+METRICS = {"map@7", "ndcg@7", "precision@7", "recall@7", "coverage", "diversity", "novelty"}
+
+
+def test_plan_windows_holds_out_the_last_month_and_adds_last_years_season() -> None:
+    months = list(range(24180, 24197))  # 17 consecutive months
+    ev = plan_windows(months, n_train=4, evaluation=True)
+    assert ev.target_month == months[-1]
+    assert max(ev.train_cutoffs) + 1 < ev.target_month  # labels never from the test month
+    assert ev.target_month - 13 in ev.train_cutoffs  # same month last year
+    serve = plan_windows(months, n_train=4)
+    assert serve.target_month == months[-1] + 1 and max(serve.train_cutoffs) == months[-2]
+    with pytest.raises(ValueError, match="not enough history"):
+        plan_windows([24180], evaluation=True)
+
+
+@pytest.fixture(scope="module")
+def population(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    asyncio.run(
+        generate_to_db(
+            600,
+            8,
+            seed=7,
+            url=db_url,
+            chunk_size=300,
+            truth_dir=tmp_path_factory.mktemp("truth"),
+            show_progress=False,
+        )
+    )
+    return db_url
+
+
+@pytest.fixture(scope="module")
+def evaluation(population: str) -> dict[str, Any]:
+    from core.services.evaluation import evaluate
+
+    return asyncio.run(evaluate(population, params=FAST))
+
+
+def test_evaluation_json_shape(evaluation: dict[str, Any]) -> None:
+    strategies = evaluation["strategies"]
+    assert {"hybrid", "popularity", "rules", "cf", "oracle", "llm"} <= set(strategies)
+    for name in ("hybrid", "popularity", "rules", "cf", "oracle"):
+        assert set(strategies[name]) >= METRICS, name
+        assert 0.0 <= strategies[name]["map@7"] <= 1.0
+        assert set(strategies[name]["per_product_recall"]) == set(strategies["hybrid"]["per_product_recall"])
+        assert "ratio_to_oracle" in strategies[name]
+    assert strategies["llm"] == {
+        "available": False,
+        "reason": "no LLM configured (LLM_BASE_URL and LLM_MODEL are not set)",
+    }
+    # The oracle knows the true probabilities: nobody beats it by more than noise.
+    assert strategies["oracle"]["ndcg@7"] >= strategies["popularity"]["ndcg@7"] - 0.05
+    assert evaluation["test"]["clients"] > 0 and evaluation["window"]["target_month"]
+
+
+async def test_evaluation_is_stored_as_a_model_run(evaluation: dict[str, Any], population: str) -> None:
+    conn = await asyncpg.connect(population)
+    try:
+        row = await conn.fetchrow(
+            "SELECT kind, metrics FROM model_run WHERE id = $1", evaluation["model_run_id"]
+        )
+    finally:
+        await conn.close()
+    assert row["kind"] == "evaluation"
+    assert '"hybrid"' in row["metrics"]
+
+
+@pytest.fixture(scope="module")
+def trained(population: str) -> dict[str, Any]:
+    from core.services.training import train_and_save
+
+    return asyncio.run(train_and_save(population, params=FAST))
+
+
+def test_training_registers_a_loadable_model_set(trained: dict[str, Any], population: str) -> None:
+    from core.services.registry import load_latest
+
+    async def _load():  # type: ignore[no-untyped-def]
+        conn = await asyncpg.connect(population)
+        try:
+            return await load_latest(conn)
+        finally:
+            await conn.close()
+
+    models = asyncio.run(_load())
+    assert models is not None and models.version == trained["version"]
+    assert trained["clusters_k"] in range(3, 11)
+
+
+def test_client_probabilities_and_profiles(trained: dict[str, Any], population: str) -> None:
+    from core.services.analytics import NotFound, client_probabilities, product_profiles
+
+    async def _first_client() -> int:
+        conn = await asyncpg.connect(population)
+        try:
+            return int(await conn.fetchval("SELECT min(id) FROM client"))
+        finally:
+            await conn.close()
+
+    cid = asyncio.run(_first_client())
+    result = asyncio.run(client_probabilities(cid, population))
+    probs = {p["product"]: p for p in result["probabilities"]}
+    assert len(probs) == 18
+    assert all(0.0 <= p["probability"] <= 1.0 for p in probs.values())
+    for code in result["held"]:
+        assert not probs[code]["eligible"]
+    with pytest.raises(NotFound):
+        asyncio.run(client_probabilities(10**12, population))
+    profiles = asyncio.run(product_profiles(population))
+    assert profiles["profiles"]["cco_fin"]["holders"]["clients"] > 0
+    assert profiles["profiles"]["cco_fin"]["holders"]["age"] > 0
+
+
+def test_cold_start_client_gets_sensible_probabilities(trained: dict[str, Any], population: str) -> None:
+    """A client with only questionnaire data: finite probabilities, eligibility respected,
+    and the blend uses similar clients' cluster (so two different profiles differ)."""
+    import pandas as pd
+
+    from core.features import FeatureFrames, build_features
+    from core.services.registry import load_latest
+
+    async def _load():  # type: ignore[no-untyped-def]
+        conn = await asyncpg.connect(population)
+        try:
+            return await load_latest(conn)
+        finally:
+            await conn.close()
+
+    models = asyncio.run(_load())
+    cutoff = pd.Timestamp(models.serve_cutoff)
+    clients = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "snapshot_month": [cutoff, cutoff],
+            "first_contract_date": [cutoff, cutoff],
+            "age": [15, 52],
+            "income": [20_000.0, 250_000.0],
+            "seniority_months": [0, 0],
+            "is_new": [True, True],
+            "primary_status": [1, 1],
+            "sex": ["H", "V"],
+            "segment": ["student", "top"],
+            "join_channel": ["KHE", "KAT"],
+            "province_code": [28, 8],
+            "employee_status": ["N", "N"],
+            "country": ["ES", "ES"],
+            "relation_type": ["A", "A"],
+            "customer_type": ["1", "1"],
+            "is_active": [True, True],
+            "is_foreigner": [False, False],
+            "is_resident": [True, True],
+            "is_deceased": [False, False],
+        }
+    )
+    X = build_features(
+        FeatureFrames(clients=clients), cutoff, products=models.products, clusters=models.clusters
+    )
+    scores = models.score(X)
+    assert np.isfinite(scores).all() and (scores >= 0).all() and (scores.sum(axis=1) <= 1.0 + 1e-9).all()
+    assert not np.allclose(scores[0], scores[1])
+    raw = models.hybrid.predict_proba(X)
+    assert not np.allclose(raw, scores)  # the cluster blend changed cold rows
