@@ -56,16 +56,13 @@ def simulate(
 def _context(cal: dict[str, Any]) -> dict[str, Any]:
     catalog = load_catalog()
     codes = list(cal["products"])
-    cats = [catalog[c].category for c in codes]
-    seg_share = np.array([cal["segments"][s]["share"] for s in ("top", "individual", "student")])
     not_held = np.array([1 - cal["ownership"][c] for c in codes])
     elig_share = np.array([0.07 if (catalog[c].max_age or 999) < 18 else 1.0 for c in codes])
     return {
         "catalog": catalog,
         "codes": codes,
         "col": {c: i for i, c in enumerate(codes)},
-        "seg_mult": np.array([tk.SEGMENT_MULT[c] for c in cats]).T,  # (3, P)
-        "hazard": tk.base_hazards(cal, cats, seg_share, not_held * elig_share),
+        "hazard": tk.base_hazards(cal, tk.mean_propensity(cal, catalog), not_held * elig_share),
         "drop": tk.drop_rates(cal),
         "links": le.link_matrix(catalog, codes),
         "conflicts": [(codes.index(p.code), [codes.index(o) for o in p.conflicts]) for p in catalog.bank],
@@ -92,7 +89,7 @@ def _chunk(
     make_sure = linked.any(1) & (rng.random((n, n_p)) < 0.3)
     types[make_sure] = tk.SURE_THING
     effect = tk.offer_effect(rng, types)
-    seg_mult = ctx["seg_mult"][pop.segment]
+    seg_mult = tk.propensity(cal, pop.segment, pop.age)  # measured segment x age multipliers
     consent = pop.frame["marketing_consent"].to_numpy() & ~pop.frame["contact_opt_out"].to_numpy()
     med = np.exp(np.median(cal["segments"]["individual"]["income_log_quantiles"]))
     rel_income = np.log(pop.income / med)

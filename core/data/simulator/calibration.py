@@ -22,6 +22,13 @@ CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "calibration.json"
 SEGMENT_MAP = {"01 - TOP": "top", "02 - PARTICULARES": "individual", "03 - UNIVERSITARIO": "student"}
 MIN_CELL = 3  # ownership patterns seen fewer times are suppressed (privacy, not noise)
 INCOME_Q = np.linspace(0.005, 0.995, 199)
+# Take-up propensity by segment and age (see _takeup_propensity): age bands by lower bound,
+# a Gamma prior worth PRIOR_OWNERS expected owners, and a clip on the resulting ratios.
+AGE_BAND_LOWER = (0, 25, 35, 50, 65)
+AGE_BAND_LABELS = ("<25", "25-34", "35-49", "50-64", "65+")
+PROPENSITY_SEGMENTS = ("top", "individual", "student")
+PRIOR_OWNERS = 2.0
+PROPENSITY_CLIP = (0.1, 10.0)
 
 # Published facts about the full train_ver2.csv (competition write-ups), not the sample.
 PUBLISHED: dict[str, Any] = {
@@ -69,6 +76,71 @@ def _freq(series: pd.Series, top: int | None = None) -> dict[str, float]:
     if top is not None:
         counts = counts.head(top)
     return {k: round(float(v / counts.sum()), 6) for k, v in counts.items()}
+
+
+def age_band(age: np.ndarray, lower: tuple[int, ...] | list[int] = AGE_BAND_LOWER) -> np.ndarray:
+    """Index of the age band (by lower bounds) of each age."""
+    return np.searchsorted(np.asarray(lower), np.asarray(age), side="right") - 1
+
+
+def _shrunk_ratio(observed: float, expected: float) -> float:
+    """Posterior mean of an owners/expected-owners ratio under a Gamma(m, m) prior (mean 1)."""
+    ratio = (observed + PRIOR_OWNERS) / (expected + PRIOR_OWNERS)
+    return round(float(np.clip(ratio, *PROPENSITY_CLIP)), 4)
+
+
+def _takeup_propensity(frame: pd.DataFrame, own: np.ndarray, codes: list[str]) -> dict[str, Any]:
+    """Relative take-up propensity per product by segment and by age band, MEASURED on the sample.
+
+    Modelling assumption: ownership is the cumulative result of past take-up, so how much more
+    (or less) often a segment / age band owns a product than clients overall is used as its
+    relative take-up propensity. Per product, only clients eligible by the catalog's age
+    limits count (minors cannot hold most products; eligibility is applied separately).
+    Segment ratio: owners in the segment / (segment clients x overall rate). Age ratio:
+    indirectly standardised for segment (students are all 18-34 in the sample, so a raw age
+    ratio would count the segment effect twice): owners in the band / sum over the band's
+    clients of (overall rate x their segment ratio). Both are shrunk towards 1 with a
+    Gamma(m, m) prior worth m = PRIOR_OWNERS expected owners, (O + m) / (E + m), which
+    shrinks rare products and small cells (top: 53 clients) hard and common ones little,
+    then clipped to PROPENSITY_CLIP. A product nobody owns in the sample gets 1 everywhere.
+    """
+    catalog = load_catalog()
+    seg = frame["segment"].map({s: k for k, s in enumerate(PROPENSITY_SEGMENTS)}).to_numpy()
+    age = frame["age"].to_numpy()
+    band = age_band(age)
+    seg_out: dict[str, dict[str, float]] = {}
+    age_out: dict[str, dict[str, float]] = {}
+    for j, code in enumerate(codes):
+        spec = catalog[code]
+        elig = (age >= spec.min_age) & (age <= (spec.max_age or 200))
+        o = own[elig, j]
+        s, b = seg[elig], band[elig]
+        rate = float(o.mean()) if len(o) else 0.0
+        seg_ratio = [_shrunk_ratio(float(o[s == k].sum()), float((s == k).sum()) * rate) for k in range(3)]
+        expected = rate * np.asarray(seg_ratio)[s]
+        age_ratio = [
+            _shrunk_ratio(float(o[b == k].sum()), float(expected[b == k].sum()))
+            for k in range(len(AGE_BAND_LOWER))
+        ]
+        seg_out[code] = dict(zip(PROPENSITY_SEGMENTS, seg_ratio, strict=True))
+        age_out[code] = dict(zip(AGE_BAND_LABELS, age_ratio, strict=True))
+    return {
+        "note": (
+            "Relative take-up propensity = ownership-rate ratios measured on the sample (ownership "
+            "is the cumulative result of past take-up). Per product over age-eligible clients: "
+            "segment ratio = owners / (clients x overall rate); age ratio = owners / sum(overall "
+            "rate x segment ratio) (standardised for segment); both (O + m) / (E + m) with "
+            f"m = {PRIOR_OWNERS} prior owners, clipped to {list(PROPENSITY_CLIP)}. A client's "
+            "multiplier is segment x age; the simulator renormalises it to mean 1 over the "
+            "eligible population (segment shares x age pmf)."
+        ),
+        "prior_owners": PRIOR_OWNERS,
+        "clip": list(PROPENSITY_CLIP),
+        "age_band_lower": list(AGE_BAND_LOWER),
+        "age_band_labels": list(AGE_BAND_LABELS),
+        "segment": seg_out,
+        "age": age_out,
+    }
 
 
 def derive_calibration(path: Path) -> dict[str, Any]:
@@ -127,6 +199,7 @@ def derive_calibration(path: Path) -> dict[str, Any]:
         },
         "segments": segments,
         "ownership_cells": cells,
+        "takeup_propensity": _takeup_propensity(frame, own, list(codes)),
         "channel": _freq(frame["canal_entrada"], top=20),
         "province": {
             f"{int(k)}|{n}": v
@@ -144,6 +217,8 @@ def derive_calibration(path: Path) -> dict[str, Any]:
             "ownership and co-ownership) come from the sample's aggregates.",
             f"Ownership patterns seen fewer than {MIN_CELL} times in a cell are suppressed; the "
             "missing ownership is restored by independent draws at residual_rate.",
+            "takeup_propensity (who takes up what more often, by segment and age band) is "
+            "measured on the sample as shrunk ownership-rate ratios; see its own note.",
             "Per-product add shares, adds per adding client, June multipliers and full-file "
             "ownership of ctop/ctpp/hip/pres are published facts about the full file (rounded), "
             "because a one-month sample is silent on additions.",

@@ -1,7 +1,8 @@
 """True take-up probabilities: organic (no offer) and with an offer, per client x product.
 
 Why: this is the oracle the models are scored against. The organic hazard is a published
-add rate per product spread over clients by latent need, segment, season and life events;
+add rate per product spread over clients by latent need, segment and age, season and life
+events;
 the offer effect depends on a hidden client type per (client, product):
 
 - persuadable (20%): an offer multiplies take-up by 2-5x (log-uniform);
@@ -13,6 +14,13 @@ The mix follows the usual shape reported in uplift-modelling case studies (most 
 unmoved; persuadables and sleeping dogs are minorities); it is an assumption, not fitted.
 Sure things are more likely where a life event links to the product (the client who just
 bought a car takes the loan anyway).
+
+Segment and age are not assumed: their multipliers are MEASURED on the real sample
+(`calibration.json` -> `takeup_propensity`, derived in calibration.py) as shrunk ratios of a
+product's ownership rate in a segment / age band to its overall rate. Modelling assumption:
+ownership is the cumulative result of past take-up, so a group that owns a product k times
+as often is taken to take it up k times as often. A client's multiplier is segment x age
+(the age ratio is standardised for segment, so the product does not count it twice).
 """
 
 from __future__ import annotations
@@ -21,24 +29,15 @@ from typing import Any
 
 import numpy as np
 
+from core.catalog import Catalog
+from core.data.simulator.population import SEGMENTS
+
 PERSUADABLE, SURE_THING, LOST_CAUSE, SLEEPING_DOG = 0, 1, 2, 3
 TYPE_MIX = np.array([0.20, 0.12, 0.58, 0.10])
 TYPE_NEED = np.array([1.0, 3.0, 0.5, 1.0])
 TYPE_NEED_NORM = float(TYPE_MIX @ TYPE_NEED)
 SLEEPING_DOG_CHURN = 3.0
 MAX_P = 0.6
-
-# Segment multipliers on the add hazard (top, individual, student), by product category:
-# students rarely take credit, investments or payroll; top clients take more investments.
-SEGMENT_MULT: dict[str, tuple[float, float, float]] = {
-    "accounts": (1.0, 1.2, 0.9),
-    "cards": (1.3, 1.3, 0.8),
-    "deposits": (2.5, 1.5, 0.4),
-    "investments": (3.0, 1.5, 0.3),
-    "credit": (1.2, 1.6, 0.3),
-    "insurance_pensions": (2.0, 1.5, 0.3),
-    "services": (1.2, 1.6, 0.7),
-}
 
 
 def client_types(rng: np.random.Generator, n: int, n_p: int) -> np.ndarray:
@@ -56,21 +55,54 @@ def offer_effect(rng: np.random.Generator, types: np.ndarray) -> np.ndarray:
     return eff
 
 
-def base_hazards(
-    cal: dict[str, Any], categories: list[str], segment_share: np.ndarray, not_held_share: np.ndarray
-) -> np.ndarray:
+def propensity_tables(cal: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment (3, P), age band (B, P), band lower bounds) from the calibration's measured ratios."""
+    prop = cal["takeup_propensity"]
+    codes = cal["products"]
+    seg = np.array([[prop["segment"][c][s] for c in codes] for s in SEGMENTS])
+    age = np.array([[prop["age"][c][b] for c in codes] for b in prop["age_band_labels"]])
+    return seg, age, np.asarray(prop["age_band_lower"])
+
+
+def propensity(cal: dict[str, Any], segment: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """(n, P) measured segment x age-band multiplier of each client's add hazard."""
+    seg, by_age, lower = propensity_tables(cal)
+    band = np.searchsorted(lower, np.asarray(age), side="right") - 1
+    return seg[segment] * by_age[band]
+
+
+def mean_propensity(cal: dict[str, Any], catalog: Catalog) -> np.ndarray:
+    """(P,) mean multiplier over the age-eligible population, from segment shares x age pmf."""
+    seg, by_age, lower = propensity_tables(cal)
+    codes = cal["products"]
+    min_age = np.array([catalog[c].min_age for c in codes])
+    max_age = np.array([catalog[c].max_age or 200 for c in codes])
+    total, weight = np.zeros(len(codes)), np.zeros(len(codes))
+    for k, s in enumerate(SEGMENTS):
+        info = cal["segments"][s]
+        ages = np.array([int(a) for a in info["age_pmf"]])
+        w = np.array(list(info["age_pmf"].values())) * info["share"]
+        elig = (ages[:, None] >= min_age) & (ages[:, None] <= max_age)  # (A, P)
+        band = np.searchsorted(lower, ages, side="right") - 1
+        mult = seg[k][None, :] * by_age[band]
+        total += (w[:, None] * elig * mult).sum(0)
+        weight += (w[:, None] * elig).sum(0)
+    return np.where(weight > 0, total / np.maximum(weight, 1e-12), 1.0)
+
+
+def base_hazards(cal: dict[str, Any], mean_mult: np.ndarray, not_held_share: np.ndarray) -> np.ndarray:
     """Per-product monthly add hazard for an average eligible non-holder.
 
     adds per client-month = share of clients adding x adds per adder x product share
     (published); divided by the share of clients who could add it (eligible, not holding,
-    from the calibrated month 0) and by the mean segment multiplier so the mix averages out.
+    from the calibrated month 0) and by the mean segment x age multiplier (`mean_propensity`)
+    so the mix averages out.
     """
     pub = cal["published"]
     rate = pub["monthly_share_of_clients_adding"] * pub["adds_per_adding_client"]
     shares = np.array([pub["add_share"].get(c, 0.001) for c in cal["products"]])
     shares = shares / shares.sum()
-    seg_mean = np.array([np.dot(SEGMENT_MULT[c], segment_share) for c in categories])
-    return rate * shares / np.maximum(not_held_share, 0.05) / seg_mean / TYPE_NEED_NORM
+    return rate * shares / np.maximum(not_held_share, 0.05) / mean_mult / TYPE_NEED_NORM
 
 
 def drop_rates(cal: dict[str, Any]) -> np.ndarray:
