@@ -10,7 +10,7 @@ DEMO_CLIENTS ?= 5000
 DEMO_MONTHS ?= 17
 DEMO_SEED ?= 31
 
-.PHONY: venv run test lint typecheck demo-data clean-state help
+.PHONY: venv run test lint typecheck demo-data models clean-state help
 
 help:
 	@echo "make run   - set up everything on embedded defaults and run the system"
@@ -43,7 +43,13 @@ demo-data: venv
 	$(BIN)/recsys data generate --clients $(DEMO_CLIENTS) --months $(DEMO_MONTHS) --seed $(DEMO_SEED) --if-empty
 	$(BIN)/recsys data profile
 
-run: demo-data
+# Models on the demo population: trained once per state folder, then the comparison table.
+models: demo-data
+	if [ ! -d "$${RECSYS_HOME:-.recsys}/models" ] || [ -z "$$(ls -A $${RECSYS_HOME:-.recsys}/models)" ]; then \
+		$(BIN)/recsys train; fi
+	$(BIN)/recsys evaluate --latest
+
+run: models
 
 clean-state:
 	rm -rf .recsys

@@ -86,8 +86,14 @@ def main() -> None:
     url = fresh_db("gen")
     t0 = time.perf_counter()
     report = asyncio.run(
-        generate_to_db(args.clients, args.months, args.seed, url=url, chunk_size=args.chunk_size,
-                       truth_dir=home / "truth")
+        generate_to_db(
+            args.clients,
+            args.months,
+            args.seed,
+            url=url,
+            chunk_size=args.chunk_size,
+            truth_dir=home / "truth",
+        )
     )
     wall = time.perf_counter() - t0
     total_rows = sum(report.counts.values())

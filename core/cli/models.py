@@ -22,14 +22,22 @@ def train() -> None:
     )
 
 
-def evaluate(json_out: bool = typer.Option(False, "--json", help="Print the evaluation as JSON.")) -> None:
+def evaluate(
+    json_out: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
+    latest: bool = typer.Option(
+        False, "--latest", help="Show the latest stored evaluation; evaluate only if there is none."
+    ),
+) -> None:
     """Evaluate every strategy on the last month (trained on the months before it)."""
     from core.services.evaluation import evaluate as run_evaluation
+    from core.services.evaluation import latest_evaluation
 
-    try:
-        result = run(run_evaluation(console=console))
-    except ValueError as exc:
-        fail(str(exc))
+    result = run(latest_evaluation()) if latest else None
+    if result is None:
+        try:
+            result = run(run_evaluation(console=console))
+        except ValueError as exc:
+            fail(str(exc))
     if json_out:
         print_json(result)
         return
@@ -52,12 +60,19 @@ def render_comparison(result: dict) -> None:  # type: ignore[type-arg]
     table = Table(
         "strategy", *METRICS, title=f"Next-month take-up, test month {result['window']['target_month']}"
     )
-    for name, metrics in result["strategies"].items():
+    unavailable = []
+    order = ["hybrid", "popularity", "rules", "cf", "llm", "oracle"]
+    names = sorted(result["strategies"], key=lambda n: order.index(n) if n in order else len(order))
+    for name in names:
+        metrics = result["strategies"][name]
         if not metrics.get("available", True):
-            table.add_row(name, f"not available: {metrics.get('reason')}", *[""] * (len(METRICS) - 1))
+            table.add_row(name, *["n/a"] * len(METRICS))
+            unavailable.append(f"{name}: not available ({metrics.get('reason')})")
             continue
         table.add_row(name, *[_fmt(metrics.get(m)) for m in METRICS])
     console.print(table)
+    for line in unavailable:
+        console.print(line)
     test = result["test"]
     console.print(
         f"{test['clients']:,} test clients, {test['clients_adding']:,} added something "

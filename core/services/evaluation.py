@@ -158,3 +158,14 @@ def _evaluate_llm(X, actual, eligible, categories, popularity, products, catalog
     scores = LLMRecommender(products, catalog, client).predict_proba(X.iloc[rows])
     out = compare({"llm": scores}, actual[rows], eligible[rows], categories, popularity, products)["llm"]
     return {"available": True, "sample_clients": int(len(rows)), **out}
+
+
+async def latest_evaluation(url: str | None = None) -> dict[str, Any] | None:
+    """The metrics of the newest stored evaluation run (None when there is none)."""
+    from core.services.registry import latest_run
+
+    async with raw_connection(url) as conn:
+        run = await latest_run(conn, "evaluation")
+    if run is None:
+        return None
+    return {**run["metrics"], "model_run_id": run["id"]}
