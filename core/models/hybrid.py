@@ -41,6 +41,7 @@ class HybridParams:
     negatives_per_positive: float = 8.0  # stage A negative subsampling (weights undo it)
     threads: int = -1
     seed: int = 31
+    early_stopping: bool = True  # tree counts chosen on the latest training month
 
 
 @dataclass
@@ -53,10 +54,15 @@ class HybridScorer:
     model_any: CatBoostClassifier | None = None
     model_which: CatBoostClassifier | None = None
     fit_seconds: float = 0.0
+    best_iterations: dict[str, int] = field(default_factory=dict)
     name: str = "hybrid"
 
     # ------------------------------------------------------------------ training
     def fit(self, train: TrainSet, cat_columns: list[str] | None = None) -> HybridScorer:
+        """Fit both stages. The number of trees of each stage is chosen by early stopping
+        on the latest training month (a temporal validation split, so the choice mimics
+        predicting an unseen month), then each stage is refitted on all months with it.
+        With few additions to learn from, this keeps the model from fitting noise."""
         started = time.perf_counter()
         X = train.X
         self.feature_columns = [c for c in X.columns if c not in ("client_id", "cutoff")]
@@ -65,6 +71,7 @@ class HybridScorer:
         y = np.nan_to_num(np.asarray(train.y, dtype=float)) > 0
         adds_any = y.any(axis=1)
         rng = np.random.default_rng(self.params.seed)
+        latest = self._latest_month_rows(X)
 
         # Stage A: does the client add anything? Subsample negatives, weight them back.
         pos = np.flatnonzero(adds_any)
@@ -74,28 +81,78 @@ class HybridScorer:
         rows = np.concatenate([pos, keep_neg])
         weights = np.ones(len(rows))
         weights[len(pos) :] = len(neg) / max(n_neg, 1)
-        self.model_any = self._classifier("Logloss", self.params.iterations_any, self.params.depth_any)
-        self.model_any.fit(
-            Pool(
-                self._x(X.iloc[rows]),
-                adds_any[rows].astype(int),
-                cat_features=self.cat_columns,
-                weight=weights,
-            )
+        target = adds_any[rows].astype(int)
+        self.model_any = self._fit_stage(
+            "Logloss",
+            self.params.iterations_any,
+            self.params.depth_any,
+            X.iloc[rows],
+            target,
+            weights,
+            latest[rows],
         )
 
         # Stage B: which product, among rows that add (one row per added product).
         r, j = np.nonzero(y)
         self.classes = sorted(set(j.tolist()))
-        # One-hot categoricals in stage B: per-class target statistics (CTRs) for 18 classes
-        # cost minutes and overfit the few rows each class has.
-        self.model_which = self._classifier(
-            "MultiClass", self.params.iterations_which, self.params.depth_which, one_hot_max_size=255
-        )
         if len(self.classes) >= 2:
-            self.model_which.fit(Pool(self._x(X.iloc[r]), j, cat_features=self.cat_columns))
+            # One-hot categoricals: per-class target statistics (CTRs) for 18 classes cost
+            # minutes and overfit the few rows each class has.
+            self.model_which = self._fit_stage(
+                "MultiClass",
+                self.params.iterations_which,
+                self.params.depth_which,
+                X.iloc[r],
+                j,
+                None,
+                latest[r],
+                one_hot_max_size=255,
+            )
+        else:
+            self.model_which = self._classifier("MultiClass", 1, self.params.depth_which)
         self.fit_seconds = time.perf_counter() - started
         return self
+
+    @staticmethod
+    def _latest_month_rows(X: pd.DataFrame) -> np.ndarray:
+        if "cutoff" not in X.columns:
+            return np.zeros(len(X), dtype=bool)
+        cutoff = pd.to_datetime(X["cutoff"]).to_numpy()
+        return cutoff == cutoff.max() if len(cutoff) else np.zeros(0, dtype=bool)
+
+    def _fit_stage(
+        self,
+        loss: str,
+        iterations: int,
+        depth: int,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        weight: np.ndarray | None,
+        valid: np.ndarray,
+        **extra: Any,
+    ) -> CatBoostClassifier:
+        features = self._x(X)
+        best = iterations
+        fit_rows, val_rows = ~valid, valid
+        # Early stopping needs both parts, and every class of the validation part in training.
+        if self.params.early_stopping and fit_rows.sum() > 50 and val_rows.sum() > 20:
+            probe = self._classifier(loss, iterations, depth, **extra)
+            w_fit = None if weight is None else weight[fit_rows]
+            w_val = None if weight is None else weight[val_rows]
+            if set(np.unique(y[val_rows])) <= set(np.unique(y[fit_rows])):
+                probe.fit(
+                    Pool(features[fit_rows], y[fit_rows], cat_features=self.cat_columns, weight=w_fit),
+                    eval_set=Pool(
+                        features[val_rows], y[val_rows], cat_features=self.cat_columns, weight=w_val
+                    ),
+                    early_stopping_rounds=max(20, iterations // 10),
+                    use_best_model=True,
+                )
+                best = max(10, int((probe.get_best_iteration() or 0) + 1))
+        self.best_iterations[loss] = best
+        model = self._classifier(loss, best, depth, **extra)
+        model.fit(Pool(features, y, cat_features=self.cat_columns, weight=weight))
+        return model
 
     def _classifier(self, loss: str, iterations: int, depth: int, **extra: Any) -> CatBoostClassifier:
         return CatBoostClassifier(
@@ -158,6 +215,7 @@ class HybridScorer:
             "classes": self.classes,
             "params": self.params.__dict__,
             "fit_seconds": self.fit_seconds,
+            "best_iterations": self.best_iterations,
             **(extra or {}),
         }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
