@@ -72,3 +72,16 @@ def test_perfect_ranking_scores_one() -> None:
     actual = np.eye(4, dtype=int)
     assert m.map_at_k(actual, actual.astype(float), 7) == pytest.approx(1.0)
     assert m.ndcg_at_k(actual, actual.astype(float), 7) == pytest.approx(1.0)
+
+
+def test_paired_ratio_interval_contains_the_ratio_and_excludes_one_for_a_clear_winner() -> None:
+    from core.evaluation.ranking import paired_ratio_ci
+
+    rng = np.random.default_rng(1)
+    base = rng.random(2000) * (rng.random(2000) < 0.1)
+    better = base * 1.5
+    ci = paired_ratio_ci(better, base)
+    assert ci["ratio"] == pytest.approx(1.5)
+    assert ci["low"] is not None and ci["low"] > 1.0 and ci["low"] <= 1.5 <= ci["high"]
+    same = paired_ratio_ci(base, base)
+    assert same["low"] == pytest.approx(1.0) and same["high"] == pytest.approx(1.0)

@@ -66,10 +66,12 @@ def render_comparison(result: dict) -> None:  # type: ignore[type-arg]
     for name in names:
         metrics = result["strategies"][name]
         if not metrics.get("available", True):
-            table.add_row(name, *["n/a"] * len(METRICS))
+            table.add_row(name, *["n/a"] * (len(METRICS) + 1))
             unavailable.append(f"{name}: not available ({metrics.get('reason')})")
             continue
-        table.add_row(name, *[_fmt(metrics.get(m)) for m in METRICS])
+        ci = metrics.get("map@7_vs_popularity") or {}
+        vs = f"{ci['ratio']:.2f} [{ci['low']:.2f}, {ci['high']:.2f}]" if ci.get("ratio") is not None else "-"
+        table.add_row(name, *[_fmt(metrics.get(m)) for m in METRICS], vs)
     console.print(table)
     for line in unavailable:
         console.print(line)
