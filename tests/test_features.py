@@ -389,3 +389,23 @@ async def test_db_and_parquet_match_pure(conn, db_url: str, tmp_path: Path) -> N
         one = build_features(load_frames_parquet(tmp_path / "export", cutoff, [cid]), cutoff, [cid])
         assert len(one) == 1
         pd.testing.assert_frame_equal(one, pure[pure["client_id"] == cid].reset_index(drop=True))
+
+
+def test_life_events_detected_from_feature_rows() -> None:
+    import math
+
+    import pandas as pd
+
+    from core.features.life_events import detect_life_events
+
+    rows = pd.DataFrame(
+        {
+            "op_auto_abs_3m": [12_000.0, 100.0, 0.0],
+            "op_home_abs_3m": [0.0, 2_000.0, 0.0],
+            "op_travel_abs_1m": [0.0, 0.0, 499.0],
+            "op_kids_trend": [0.0, 1.0, 0.0],
+            "op_kids_cnt_3m": [0.0, 5.0, 0.0],
+            "salary_change": [0.0, math.log(1.2), math.log(1.05)],
+        }
+    )
+    assert detect_life_events(rows) == [{"car_purchase"}, {"relocation", "child", "salary_rise"}, set()]
