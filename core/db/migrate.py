@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.config import Config
-
 from alembic import command
+from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
