@@ -194,6 +194,33 @@ class HybridScorer:
         which = np.divide(which, total, out=np.zeros_like(which), where=total > 0)
         return p_any[:, None] * which
 
+    def reasons(self, X: pd.DataFrame, top: int = 3) -> list[dict[str, list[tuple[str, float]]]]:
+        """Per row and product: the features that pushed its score up most (SHAP, log-odds).
+
+        Contributions of stage A (will the client add anything) and of stage B's class for
+        the product (why this product rather than another) are added; explanations cite the
+        positive ones, so a client hears why *this* offer, in the model's own terms.
+        """
+        if self.model_any is None:
+            return [{} for _ in range(len(X))]
+        features = self._x(X)
+        pool = Pool(features, cat_features=self.cat_columns)
+        shap_any = self.model_any.get_feature_importance(pool, type="ShapValues")[:, :-1]
+        shap_which = None
+        if len(self.classes) >= 2 and self.model_which is not None:
+            shap_which = self.model_which.get_feature_importance(pool, type="ShapValues")[:, :, :-1]
+        out: list[dict[str, list[tuple[str, float]]]] = []
+        for i in range(len(X)):
+            per_product: dict[str, list[tuple[str, float]]] = {}
+            for k, cls in enumerate(self.classes):
+                contrib = shap_any[i] + (shap_which[i, k] if shap_which is not None else 0.0)
+                order = np.argsort(-contrib)[:top]
+                per_product[self.products[cls]] = [
+                    (self.feature_columns[f], round(float(contrib[f]), 4)) for f in order if contrib[f] > 0
+                ]
+            out.append(per_product)
+        return out
+
     def feature_importance(self, top: int = 20) -> list[tuple[str, float]]:
         if self.model_any is None:
             return []
