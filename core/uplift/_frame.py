@@ -1,0 +1,59 @@
+"""Turn an arbitrary tabular frame into the float matrix every base learner accepts.
+
+Why a separate encoder: the meta-learners train several base models on different row subsets
+(treated, control, cross-fitting folds), so categorical handling must be decided once, at fit,
+and replayed identically at predict. Ordinal codes learned at fit work for both CatBoost and
+LightGBM as plain numeric splits; categories first seen at predict (or missing) map to -1, so
+a new product segment in production cannot crash scoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+UNKNOWN_CODE = -1.0
+
+
+@dataclass
+class FrameEncoder:
+    """Remembers the columns and per-column category maps seen at fit."""
+
+    columns: list[str] = field(default_factory=list)
+    categories: dict[str, dict[object, float]] = field(default_factory=dict)
+
+    def fit(self, X: pd.DataFrame) -> FrameEncoder:
+        """Learn the column order and the category -> code maps of non-numeric columns."""
+        self.columns = [str(c) for c in X.columns]
+        self.categories = {}
+        for col in X.columns:
+            s = X[col]
+            if _is_categorical(s):
+                values = pd.unique(s.dropna())
+                ordered = sorted(values, key=lambda v: str(v))
+                self.categories[str(col)] = {v: float(i) for i, v in enumerate(ordered)}
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Float32 matrix in fit's column order; missing columns raise (silent zeros would lie)."""
+        X = X.rename(columns=str)
+        missing = [c for c in self.columns if c not in X.columns]
+        if missing:
+            raise KeyError(f"columns seen at fit are missing: {missing[:10]}")
+        out = np.empty((len(X), len(self.columns)), dtype=np.float32)
+        for j, col in enumerate(self.columns):
+            s = X[col]
+            mapping = self.categories.get(col)
+            if mapping is not None:
+                coded = s.map(lambda v, m=mapping: m.get(v, UNKNOWN_CODE))
+                out[:, j] = coded.astype(float).fillna(UNKNOWN_CODE).to_numpy()
+            else:
+                out[:, j] = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+        return out
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    """Object, string, category and bool-with-missing columns are encoded; numbers pass through."""
+    return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))

@@ -1,0 +1,111 @@
+"""Base learners and the causalml meta-learner wrappers behind UpliftModel.
+
+Why wrap: the three causalml classifier meta-learners differ in which base models must be
+classifiers (outcome models read with predict_proba) and which regressors (effect models fit
+on imputed effects or doubly-robust pseudo-outcomes), in whether they need propensities at
+predict time (X) and in how they expose the control outcome. This module hides that, so
+UpliftModel only sees `fit(X, treatment, y, p)` and `predict(X, p) -> (p_control, uplift)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from catboost import CatBoostClassifier, CatBoostRegressor
+from causalml.inference.meta import BaseDRLearner, BaseTClassifier, BaseXClassifier
+from lightgbm import LGBMClassifier, LGBMRegressor
+
+LEARNERS = ("x", "dr", "t")
+BASES = ("catboost", "lightgbm")
+
+logging.getLogger("causalml").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class BaseSpec:
+    """Size of every base model: modest defaults so ~1M x 400 fits on two cores."""
+
+    base: str = "catboost"
+    n_estimators: int = 200
+    max_depth: int = 6
+    learning_rate: float = 0.08
+    random_state: int = 0
+    threads: int = -1
+
+    def classifier(self) -> Any:
+        if self.base == "catboost":
+            return CatBoostClassifier(
+                iterations=self.n_estimators, depth=self.max_depth, learning_rate=self.learning_rate,
+                random_seed=self.random_state, thread_count=self.threads, verbose=0,
+                allow_writing_files=False, border_count=64,
+            )
+        return LGBMClassifier(
+            n_estimators=self.n_estimators, max_depth=self.max_depth,
+            num_leaves=min(2**self.max_depth - 1, 63), learning_rate=self.learning_rate,
+            min_child_samples=20, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
+            random_state=self.random_state, n_jobs=self.threads, verbose=-1,
+        )
+
+    def regressor(self) -> Any:
+        if self.base == "catboost":
+            return CatBoostRegressor(
+                iterations=self.n_estimators, depth=self.max_depth, learning_rate=self.learning_rate,
+                random_seed=self.random_state, thread_count=self.threads, verbose=0,
+                allow_writing_files=False, border_count=64,
+            )
+        return LGBMRegressor(
+            n_estimators=self.n_estimators, max_depth=self.max_depth,
+            num_leaves=min(2**self.max_depth - 1, 63), learning_rate=self.learning_rate,
+            min_child_samples=20, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
+            random_state=self.random_state, n_jobs=self.threads, verbose=-1,
+        )
+
+
+class MetaLearner:
+    """One causalml meta-learner over all arms; arms are causalml's treatment groups."""
+
+    def __init__(self, kind: str, spec: BaseSpec, control_name: str) -> None:
+        if kind not in LEARNERS:
+            raise ValueError(f"learner must be one of {LEARNERS}, got {kind!r}")
+        self.kind = kind
+        self.spec = spec
+        self.control_name = control_name
+        self.arms: list[str] = []
+        if kind == "x":
+            self.model: Any = BaseXClassifier(
+                outcome_learner=spec.classifier(), effect_learner=spec.regressor(),
+                control_name=control_name,
+            )
+        elif kind == "dr":
+            # causalml's DR fit reads outcome models with .predict, so they are regressors on
+            # the 0/1 outcome (a probability estimate); the effect model regresses the
+            # doubly-robust pseudo-outcome. Its internal 3-fold cross-fitting uses our p.
+            self.model = BaseDRLearner(learner=spec.regressor(), control_name=control_name)
+        else:
+            self.model = BaseTClassifier(learner=spec.classifier(), control_name=control_name)
+
+    def fit(self, X: np.ndarray, treatment: np.ndarray, y: np.ndarray, p: dict[str, np.ndarray]) -> None:
+        """Fit on rows whose treatment is the control or one of the arms in `p`."""
+        self.arms = sorted(p)
+        if self.kind == "x":
+            self.model.fit(X, treatment=treatment, y=y, p=p)
+        elif self.kind == "dr":
+            self.model.fit(X, treatment=treatment, y=y, p=p, seed=self.spec.random_state)
+        else:
+            self.model.fit(X, treatment=treatment, y=y)
+
+    def predict(self, X: np.ndarray, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(p_control of shape n, uplift of shape n x arms in self.arms order)."""
+        pp = {arm: p[arm] for arm in self.arms}
+        te, yhat_cs, _ = self.model.predict(X, p=pp, return_components=True, verbose=False)
+        groups = [str(g) for g in self.model.t_groups]
+        order = [groups.index(arm) for arm in self.arms]
+        if self.kind == "x":  # causalml's X components are imputed effects, not outcomes
+            p_control = self.model.model_mu_c.predict_proba(X)[:, 1]
+        else:
+            p_control = yhat_cs[self.model.t_groups[0]]
+        p_control = np.clip(np.asarray(p_control, dtype=float), 0.0, 1.0)
+        return p_control, np.asarray(te, dtype=float)[:, order]

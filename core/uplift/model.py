@@ -1,0 +1,246 @@
+"""UpliftModel: sklearn-like multi-arm uplift over causalml meta-learners (pure, no DB).
+
+Why this shape: every product offer is an arm against "no offer", and the decision layer needs
+per client the chance to convert without an offer and the change each offer makes. The
+learners are causalml's X / DR / T classifiers over CatBoost or LightGBM; propensity is handled
+here, explicitly (see propensity.py), because offer logs are mostly targeted, not random.
+
+`learner="auto"` fits x, dr and t on a 75/25 split of the fit data stratified by arm, scores
+each on the held-out quarter with the inverse-propensity-weighted Qini coefficient averaged
+over arms (plain Qini when assignment is random, since the weights are then constant), keeps
+the best, and refits it on all the data. Scores land in `selection_`.
+
+Size limits (2-core budget): at most `max_rows` rows are used to fit (a per-group random
+subsample that keeps at least 2,000 rows of each group), the auto selection runs on at most
+`selection_max_rows` of them, and the propensity model on at most 200,000. `fit_info_` says
+what was used. `threads=-1` uses every core; on small data or a busy machine `threads=1` is
+often faster (LightGBM's thread start-up and contention dominate below ~50k rows).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from core.uplift._frame import FrameEncoder
+from core.uplift._learners import BASES, LEARNERS, BaseSpec, MetaLearner
+from core.uplift.metrics import auuc, qini_coefficient
+from core.uplift.propensity import PropensityModel, arm_propensities, overlap_report
+
+
+class UpliftModel:
+    """Fit once on (X, arm, converted[, logged propensity]); predict p_control and uplift_<arm>."""
+
+    def __init__(
+        self,
+        learner: str = "auto",
+        base: str = "catboost",
+        control_name: str = "none",
+        propensity_clip: tuple[float, float] = (0.02, 0.98),
+        random_state: int = 0,
+        n_estimators: int = 200,
+        max_depth: int = 6,
+        learning_rate: float = 0.08,
+        min_rows: int = 30,
+        holdout_fraction: float = 0.25,
+        max_rows: int = 300_000,
+        selection_max_rows: int = 100_000,
+        threads: int = -1,
+    ) -> None:
+        if learner not in (*LEARNERS, "auto"):
+            raise ValueError(f"learner must be 'auto' or one of {LEARNERS}")
+        if base not in BASES:
+            raise ValueError(f"base must be one of {BASES}")
+        lo, hi = propensity_clip
+        if not 0.0 < lo < hi < 1.0:
+            raise ValueError("propensity_clip must satisfy 0 < low < high < 1")
+        self.learner = learner
+        self.base = base
+        self.control_name = str(control_name)
+        self.propensity_clip = (float(lo), float(hi))
+        self.random_state = random_state
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.min_rows = min_rows
+        self.holdout_fraction = holdout_fraction
+        self.max_rows = max_rows
+        self.selection_max_rows = selection_max_rows
+        self.threads = threads
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        X: pd.DataFrame,
+        treatment: Sequence[Any] | np.ndarray | pd.Series,
+        y: Sequence[float] | np.ndarray | pd.Series,
+        propensity: Sequence[float] | np.ndarray | pd.Series | None = None,
+    ) -> UpliftModel:
+        """Fit one arm per non-control value of `treatment`; `propensity` = P(row's arm | x)."""
+        started = time.perf_counter()
+        t = np.asarray(treatment).astype(str).astype(object)
+        yv = np.asarray(y, dtype=float).ravel()
+        logged = None if propensity is None else np.asarray(propensity, dtype=float).ravel()
+        if not (len(X) == len(t) == len(yv)) or (logged is not None and len(logged) != len(yv)):
+            raise ValueError("X, treatment, y (and propensity) must have the same length")
+        if not np.isin(yv, (0.0, 1.0)).all():
+            raise ValueError("y must be binary 0/1")
+        if not (t == self.control_name).any():
+            raise ValueError(f"no control rows named {self.control_name!r}")
+        if logged is not None and not ((logged > 0) & (logged <= 1)).all():
+            raise ValueError("logged propensity must lie in (0, 1]")
+
+        keep = self._subsample(t)
+        X, t, yv = X.iloc[keep], t[keep], yv[keep]
+        logged = None if logged is None else logged[keep]
+        self.encoder_ = FrameEncoder().fit(X)
+        Xm = self.encoder_.transform(X)
+
+        self.arms_ = sorted(a for a in set(t) if a != self.control_name)
+        self.skipped_arms_: dict[str, str] = {}
+        control_y = yv[t == self.control_name]
+        for arm in self.arms_:
+            arm_y = yv[t == arm]
+            reason = None
+            if len(arm_y) < self.min_rows or len(control_y) < self.min_rows:
+                reason = f"too few rows (treated {len(arm_y)}, control {len(control_y)} < {self.min_rows})"
+            elif arm_y.sum() == 0 or control_y.sum() == 0:
+                reason = "no positive outcomes in the arm or the control"
+            if reason:
+                self.skipped_arms_[arm] = reason
+                warnings.warn(f"uplift arm {arm!r} skipped: {reason}", stacklevel=2)
+        self.fitted_arms_ = [a for a in self.arms_ if a not in self.skipped_arms_]
+        self.groups_ = [self.control_name, *self.fitted_arms_]
+
+        used = np.isin(t, self.groups_)
+        Xu, tu, yu = Xm[used], t[used], yv[used]
+        lu = None if logged is None else logged[used]
+        self.propensity_model_ = PropensityModel(self.groups_, self.random_state, self.threads).fit(Xu, tu)
+        e_raw = arm_propensities(self.propensity_model_.proba(Xu), self.groups_, tu, lu)
+        self.overlap_: dict[str, dict[str, float]] = {}
+        for arm, e in e_raw.items():
+            rows = (tu == arm) | (tu == self.control_name)
+            self.overlap_[arm] = overlap_report(e[rows], tu[rows] == arm, self.propensity_clip)
+        e_clip = {arm: np.clip(e, *self.propensity_clip) for arm, e in e_raw.items()}
+
+        self.selection_: dict[str, Any] = {}
+        self.learner_ = self.learner if self.learner != "auto" else "t"
+        self._control_model: Any = None
+        self._meta: MetaLearner | None = None
+        if not self.fitted_arms_:
+            self._control_model = self._spec().classifier().fit(Xu, yu)
+        else:
+            if self.learner == "auto":
+                self.learner_ = self._select(Xu, tu, yu, e_clip)
+            self._meta = MetaLearner(self.learner_, self._spec(), self.control_name)
+            self._meta.fit(Xu, tu, yu, e_clip)
+        self.fit_info_ = {
+            "n_rows": int(len(keep) if self._subsampled is None else self._subsampled),
+            "n_used": int(used.sum()),
+            "subsampled": self._subsampled is not None,
+            "propensity": "logged" if logged is not None else "estimated",
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        return self
+
+    def _spec(self, n_estimators: int | None = None) -> BaseSpec:
+        return BaseSpec(
+            base=self.base, n_estimators=n_estimators or self.n_estimators, max_depth=self.max_depth,
+            learning_rate=self.learning_rate, random_state=self.random_state, threads=self.threads,
+        )
+
+    def _subsample(self, t: np.ndarray) -> np.ndarray:
+        """Row positions to fit on: all, or a per-group sample when above max_rows."""
+        self._subsampled: int | None = None
+        n = len(t)
+        if n <= self.max_rows:
+            return np.arange(n)
+        rng = np.random.default_rng(self.random_state)
+        rate = self.max_rows / n
+        parts = []
+        for g in np.unique(t):
+            rows = np.flatnonzero(t == g)
+            k = min(len(rows), max(int(np.ceil(rate * len(rows))), 2000))
+            parts.append(rng.choice(rows, k, replace=False))
+        self._subsampled = n
+        return np.sort(np.concatenate(parts))
+
+    def _select(
+        self, X: np.ndarray, t: np.ndarray, y: np.ndarray, e: dict[str, np.ndarray]
+    ) -> str:
+        """Pick x / dr / t by held-out IPW Qini (see module doc); records scores in selection_."""
+        rows = np.arange(len(t))
+        if len(rows) > self.selection_max_rows:
+            rows, _ = train_test_split(
+                rows, train_size=self.selection_max_rows, stratify=t, random_state=self.random_state
+            )
+        train, test = train_test_split(
+            rows, test_size=self.holdout_fraction, stratify=t[rows], random_state=self.random_state
+        )
+        scores: dict[str, dict[str, Any]] = {}
+        for kind in LEARNERS:
+            meta = MetaLearner(kind, self._spec(), self.control_name)
+            meta.fit(X[train], t[train], y[train], {a: v[train] for a, v in e.items()})
+            _, te = meta.predict(X[test], {a: v[test] for a, v in e.items()})
+            per_arm: dict[str, dict[str, float]] = {}
+            for j, arm in enumerate(meta.arms):
+                m = (t[test] == arm) | (t[test] == self.control_name)
+                treated = t[test][m] == arm
+                per_arm[arm] = {
+                    "qini": qini_coefficient(y[test][m], treated, te[m, j], e[arm][test][m]),
+                    "auuc": auuc(y[test][m], treated, te[m, j]),
+                }
+            scores[kind] = {
+                "qini": float(np.mean([s["qini"] for s in per_arm.values()])),
+                "auuc": float(np.mean([s["auuc"] for s in per_arm.values()])),
+                "per_arm": per_arm,
+            }
+        chosen = max(LEARNERS, key=lambda k: scores[k]["qini"])
+        self.selection_ = {
+            "metric": "mean over arms of the IPW-weighted Qini coefficient on the held-out split",
+            "holdout_fraction": self.holdout_fraction,
+            "n_train": int(len(train)),
+            "n_holdout": int(len(test)),
+            "scores": scores,
+            "chosen": chosen,
+        }
+        return chosen
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Columns p_control and uplift_<arm> (0 for skipped arms), indexed like X."""
+        Xm = self.encoder_.transform(X)
+        out = pd.DataFrame(index=X.index)
+        if self._meta is None:
+            out["p_control"] = self._control_model.predict_proba(Xm)[:, 1]
+            uplift = np.zeros((len(Xm), 0))
+        else:
+            proba = self.propensity_model_.proba(Xm)
+            e_raw = arm_propensities(proba, self.groups_)
+            e = {a: np.clip(v, *self.propensity_clip) for a, v in e_raw.items()}
+            p_control, uplift = self._meta.predict(Xm, e)
+            out["p_control"] = p_control
+        fitted = {arm: j for j, arm in enumerate(self.fitted_arms_)}
+        for arm in self.arms_:
+            out[f"uplift_{arm}"] = uplift[:, fitted[arm]] if arm in fitted else 0.0
+        return out
+
+    def predict_arm(self, X: pd.DataFrame, arm: str) -> pd.Series:
+        """Predicted uplift of one arm (KeyError for an arm not seen at fit)."""
+        if arm not in self.arms_:
+            raise KeyError(f"unknown arm {arm!r}; fitted arms: {self.arms_}")
+        return self.predict(X)[f"uplift_{arm}"]
+
+    def predict_outcomes(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Predicted P(convert) per group (control and each arm): the `mu` of policy_value_dr."""
+        pred = self.predict(X)
+        out = pd.DataFrame({self.control_name: pred["p_control"]}, index=X.index)
+        for arm in self.arms_:
+            out[arm] = np.clip(pred["p_control"] + pred[f"uplift_{arm}"], 0.0, 1.0)
+        return out
