@@ -14,6 +14,14 @@ from core.models.hybrid import HybridParams
 from core.services.training import plan_windows
 
 FAST = HybridParams(iterations_any=40, iterations_which=40)
+FAST_UPLIFT = {
+    "min_rows": 80,
+    "min_conversions": 2,
+    "learner": "t",
+    "n_estimators": 30,
+    "max_depth": 3,
+    "threads": 1,
+}
 METRICS = {"map@7", "ndcg@7", "precision@7", "recall@7", "coverage", "diversity", "novelty"}
 
 
@@ -33,11 +41,11 @@ def test_plan_windows_holds_out_the_last_month_and_adds_last_years_season() -> N
 def population(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     asyncio.run(
         generate_to_db(
-            600,
-            8,
+            2500,
+            9,
             seed=7,
             url=db_url,
-            chunk_size=300,
+            chunk_size=1250,
             truth_dir=tmp_path_factory.mktemp("truth"),
             show_progress=False,
         )
@@ -49,7 +57,7 @@ def population(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
 def evaluation(population: str) -> dict[str, Any]:
     from core.services.evaluation import evaluate
 
-    return asyncio.run(evaluate(population, params=FAST))
+    return asyncio.run(evaluate(population, params=FAST, uplift_params=FAST_UPLIFT))
 
 
 def test_evaluation_json_shape(evaluation: dict[str, Any]) -> None:
@@ -67,6 +75,29 @@ def test_evaluation_json_shape(evaluation: dict[str, Any]) -> None:
     # The oracle knows the true probabilities: nobody beats it by more than noise.
     assert strategies["oracle"]["ndcg@7"] >= strategies["popularity"]["ndcg@7"] - 0.05
     assert evaluation["test"]["clients"] > 0 and evaluation["window"]["target_month"]
+
+
+def test_uplift_and_policy_sections(evaluation: dict[str, Any]) -> None:
+    uplift, policy = evaluation["uplift"], evaluation["policy"]
+    assert uplift["products"], uplift.get("training")
+    for code, metrics in uplift["products"].items():
+        assert metrics["rows"] > 0, code
+        assert "corr_true_uplift" in metrics or metrics["mean_predicted_uplift"] == 0.0
+    assert set(policy) >= {"budget_share", "uplift", "propensity", "rules", "random", "oracle"}
+    for name in ("uplift", "propensity", "rules", "random", "oracle"):
+        entry = policy[name]
+        assert {
+            "incremental_conversions",
+            "incremental_conversions_ipw",
+            "incremental_conversions_dr",
+        } <= set(entry)
+        assert entry["contacts"] <= round(evaluation["test"]["clients"] * policy["budget_share"]) + 1
+    # The oracle picks by the true uplift: no policy beats it on the exact count.
+    best = policy["oracle"]["incremental_conversions_true"]
+    assert all(
+        policy[n]["incremental_conversions_true"] <= best + 1e-9
+        for n in ("uplift", "propensity", "rules", "random")
+    )
 
 
 async def test_evaluation_is_stored_as_a_model_run(evaluation: dict[str, Any], population: str) -> None:

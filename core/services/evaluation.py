@@ -19,6 +19,7 @@ from rich.console import Console
 from core.catalog import Catalog, load_catalog
 from core.db.session import raw_connection
 from core.evaluation.ranking import compare
+from core.evaluation.truth import truth_matrices
 from core.features import build_features, label_columns, load_frames_db, make_labels, month_start
 from core.features.frames import FeatureFrames
 from core.llm.client import ChatClient, LLMUnavailable
@@ -27,29 +28,21 @@ from core.models.hybrid import HybridParams
 from core.models.llm_only import LLMRecommender
 from core.services.registry import record_run
 from core.services.training import fit_model_set, plan_windows, snapshot_months
+from core.services.uplift_eval import uplift_and_policy_sections
 from core.settings import get_settings
 
 
 def oracle_scores(
     truth_path: str, offers: pd.DataFrame, month: int, ids: np.ndarray, products: tuple[str, ...]
 ) -> np.ndarray | None:
-    """True probability of each (client, product) addition in `month` (None if no truth rows)."""
-    truth = pd.read_parquet(truth_path)
-    truth = truth[
-        (pd.to_datetime(truth["month"]).dt.year * 12 + pd.to_datetime(truth["month"]).dt.month - 1) == month
-    ]
-    if truth.empty:
+    """True probability of each (client, product) addition in `month` (None if no truth rows):
+    with the offer's effect where the client was shown an offer that month."""
+    matrices = truth_matrices(truth_path, month, ids, products)
+    if matrices is None:
         return None
+    organic, offered = matrices
     col = {p: j for j, p in enumerate(products)}
-    truth = truth[truth["product_code"].isin(col)]
     row = pd.Series(np.arange(len(ids)), index=ids)
-    truth = truth[truth["client_id"].isin(row.index)]
-    r = row[truth["client_id"]].to_numpy()
-    c = truth["product_code"].map(col).to_numpy()
-    organic = np.zeros((len(ids), len(products)))
-    offered = np.zeros_like(organic)
-    organic[r, c] = truth["p_organic"].to_numpy()
-    offered[r, c] = truth["p_offer"].to_numpy()
     treated = np.zeros_like(organic, dtype=bool)
     if not offers.empty:
         o = offers[offers["client_id"].isin(row.index) & offers["product_code"].isin(col)]
@@ -80,6 +73,7 @@ async def evaluate(
     llm_sample: int = 100,
     frames: FeatureFrames | None = None,
     params: HybridParams | None = None,
+    uplift_params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from core.db.session import database_url
 
@@ -121,8 +115,21 @@ async def evaluate(
         )
         if "oracle" in result and result["llm"].get("available"):
             result["llm"]["ratio_to_oracle"] = None  # different client sample: not comparable
+        say("[bold]uplift[/]: per-product models on past campaigns, policies at a 20% contact budget")
+        uplift, policy, _ = await uplift_and_policy_sections(
+            url,
+            frames,
+            models,
+            X,
+            test_cutoff,
+            truth_path if truth_path and Path(truth_path).exists() else None,
+            eligible,
+            uplift_params=uplift_params,
+        )
         evaluation = {
             "strategies": result,
+            "uplift": uplift,
+            "policy": policy,
             "window": windows.as_dict(),
             "test": {
                 "clients": int(len(ids)),

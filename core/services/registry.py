@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,16 @@ class ModelSet:
     baselines: dict[str, Recommender]
     serve_cutoff: str
     folder: Path
+    uplift: dict[str, Any] = field(default_factory=dict)  # product -> fitted UpliftModel
+
+    def uplift_scores(self, features: pd.DataFrame) -> np.ndarray:
+        """Estimated uplift per product (NaN where the product has no uplift model)."""
+        out = np.full((len(features), len(self.products)), np.nan)
+        for j, code in enumerate(self.products):
+            model = self.uplift.get(code)
+            if model is not None and len(features):
+                out[:, j] = model.predict(features)[f"uplift_{code}"].to_numpy()
+        return out
 
     def strategies(self) -> dict[str, Recommender]:
         return {"hybrid": self.hybrid, **self.baselines}  # type: ignore[dict-item]
@@ -54,6 +64,7 @@ class ModelSet:
         self.clusters.save(self.folder / "clusters.pkl")
         (self.folder / "cold_start.pkl").write_bytes(pickle.dumps(self.cold_start))
         (self.folder / "baselines.pkl").write_bytes(pickle.dumps(self.baselines))
+        (self.folder / "uplift.pkl").write_bytes(pickle.dumps(self.uplift))
         meta = {"version": self.version, "products": list(self.products), "serve_cutoff": self.serve_cutoff}
         (self.folder / "modelset.json").write_text(json.dumps(meta, indent=2))
         return self.folder
@@ -71,7 +82,21 @@ def load_model_set(folder: Path) -> ModelSet:
         baselines=pickle.loads((folder / "baselines.pkl").read_bytes()),  # noqa: S301
         serve_cutoff=meta["serve_cutoff"],
         folder=folder,
+        uplift=pickle.loads((folder / "uplift.pkl").read_bytes()) if (folder / "uplift.pkl").exists() else {},  # noqa: S301
     )
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities -> None (PostgreSQL's JSON has no such numbers); numpy -> Python."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 async def record_run(
@@ -95,8 +120,8 @@ async def record_run(
             dataset_id,
             train_from,
             train_to,
-            json.dumps(params, default=str),
-            json.dumps(metrics, default=str),
+            json.dumps(json_safe(params), default=str),
+            json.dumps(json_safe(metrics), default=str),
             artifact_path,
         )
     )

@@ -163,6 +163,7 @@ async def train_and_save(
         raise ValueError("no data to train on: run `recsys data generate` or `recsys data load-santander`")
     windows = plan_windows(months)
     fit = fit_model_set(frames, windows, params=params, console=console)
+    uplift_report = await _fit_uplift(url, frames, fit.models, say)
     folder = fit.models.save()
     summary = {
         "version": fit.models.version,
@@ -173,6 +174,7 @@ async def train_and_save(
         "cluster_silhouettes": {str(k): round(v, 4) for k, v in fit.models.clusters.scores.items()},
         "fit_seconds": {k: round(v, 1) for k, v in fit.seconds.items()},
         "hybrid_top_features": fit.models.hybrid.feature_importance(10),
+        "uplift": uplift_report,
     }
     async with raw_connection(url) as conn:
         summary["model_run_id"] = await record_run(
@@ -187,3 +189,19 @@ async def train_and_save(
         )
     say(f"saved model set {fit.models.version} -> {folder}")
     return summary
+
+
+async def _fit_uplift(url: str, frames: FeatureFrames, models: ModelSet, say) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Per-product uplift models on the whole offer log (features at offer time)."""
+    from core.services.uplift_data import attach_cutoffs, load_offer_log, uplift_dataset
+    from core.services.uplift_training import fit_uplift_models
+
+    offers = await load_offer_log(url)
+    if offers.empty:
+        say("[bold]uplift[/]: no offer log yet, decisions will fall back to take-up x value")
+        return {"available": False, "reason": "no offer log"}
+    offers = attach_cutoffs(offers, frames.holdings["month"])
+    say(f"[bold]uplift[/] on {len(offers):,} logged offers")
+    data = uplift_dataset(frames, offers, models.products, models.clusters)
+    models.uplift, report = fit_uplift_models(data)
+    return report

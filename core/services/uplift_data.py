@@ -16,7 +16,14 @@ from core.features.clustering import ClusterModel
 from core.features.frames import month_indices
 
 OFFER_COLUMNS = [
-    "id", "client_id", "product_code", "shown_at", "assignment", "arm", "propensity", "converted",
+    "id",
+    "client_id",
+    "product_code",
+    "shown_at",
+    "assignment",
+    "arm",
+    "propensity",
+    "converted",
 ]
 
 

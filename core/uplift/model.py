@@ -186,7 +186,12 @@ class UpliftModel:
         scores: dict[str, dict[str, Any]] = {}
         for kind in LEARNERS:
             meta = MetaLearner(kind, self._spec(), self.control_name)
-            meta.fit(X[train], t[train], y[train], {a: v[train] for a, v in e.items()})
+            try:
+                meta.fit(X[train], t[train], y[train], {a: v[train] for a, v in e.items()})
+            except Exception as exc:  # noqa: BLE001 - a learner that cannot fit this split loses
+                # e.g. the DR learner's cross-fitting meets a fold whose outcomes are all equal
+                scores[kind] = {"qini": float("-inf"), "auuc": float("nan"), "error": str(exc)[:200]}
+                continue
             _, te = meta.predict(X[test], {a: v[test] for a, v in e.items()})
             per_arm: dict[str, dict[str, float]] = {}
             for j, arm in enumerate(meta.arms):
@@ -201,6 +206,8 @@ class UpliftModel:
                 "auuc": float(np.mean([s["auuc"] for s in per_arm.values()])),
                 "per_arm": per_arm,
             }
+        if all(np.isneginf(scores[k]["qini"]) for k in LEARNERS):
+            raise ValueError(f"no uplift learner could be fitted: {scores}")
         chosen = max(LEARNERS, key=lambda k: scores[k]["qini"])
         self.selection_ = {
             "metric": "mean over arms of the IPW-weighted Qini coefficient on the held-out split",
