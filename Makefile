@@ -50,6 +50,7 @@ models: demo-data
 	$(BIN)/recsys evaluate --latest
 
 run: models
+	$(BIN)/recsys recommend --demo 3
 
 clean-state:
 	rm -rf .recsys

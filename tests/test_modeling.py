@@ -116,7 +116,7 @@ async def test_evaluation_is_stored_as_a_model_run(evaluation: dict[str, Any], p
 def trained(population: str) -> dict[str, Any]:
     from core.services.training import train_and_save
 
-    return asyncio.run(train_and_save(population, params=FAST))
+    return asyncio.run(train_and_save(population, params=FAST, uplift_params=FAST_UPLIFT))
 
 
 def test_training_registers_a_loadable_model_set(trained: dict[str, Any], population: str) -> None:
@@ -207,3 +207,43 @@ def test_cold_start_client_gets_sensible_probabilities(trained: dict[str, Any], 
     assert not np.allclose(scores[0], scores[1])
     raw = models.hybrid.predict_proba(X)
     assert not np.allclose(raw, scores)  # the cluster blend changed cold rows
+
+
+def test_recommendation_obeys_rules_and_is_stored(trained: dict[str, Any], population: str) -> None:
+    """Decisions for real clients of the population: reasons, propensities, the hybrid's
+    comparison list, and the stored recommendation row."""
+    import random
+
+    from core.services.recommend import demo_client_ids, recommend_for_client
+
+    ids = asyncio.run(demo_client_ids(5, population))
+    assert len(ids) == 5
+    results = [asyncio.run(recommend_for_client(cid, population, rng=random.Random(1))) for cid in ids]
+    served = 0
+    for r in results:
+        assert r["hybrid_only"] and len(r["hybrid_only"]) <= 3
+        categories = [o["category"] for o in r["offers"]]
+        assert len(r["offers"]) <= 3
+        if len(set(categories)) < len(categories):
+            assert any("SAME_CATEGORY_ALTERNATIVE" in o["reason_codes"] for o in r["offers"])
+        for o in r["offers"]:
+            served += 1
+            assert 0 < o["propensity"] <= 1
+            assert o["reason_codes"] and len(o["reason_texts"]) == len(o["reason_codes"])
+            assert o["product_code"] not in r["rejected"]
+        if not r["offers"]:
+            assert r["no_contact_reason"]
+    assert served > 0
+
+    async def _stored() -> int:
+        conn = await asyncpg.connect(population)
+        try:
+            return int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM recommendation WHERE client_id = ANY($1::bigint[])", ids
+                )
+            )
+        finally:
+            await conn.close()
+
+    assert asyncio.run(_stored()) == 5

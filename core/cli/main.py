@@ -11,6 +11,7 @@ from core.cli import catalog as catalog_cli
 from core.cli import data as data_cli
 from core.cli import db as db_cli
 from core.cli import models as models_cli
+from core.cli import recommend as recommend_cli
 
 app = typer.Typer(
     help="RecSys31 - bank product recommendations (data, models, API, workers).",
@@ -23,6 +24,7 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(analytics_cli.app, name="analytics")
 app.command()(models_cli.train)
 app.command()(models_cli.evaluate)
+app.command()(recommend_cli.recommend)
 
 
 @app.callback()

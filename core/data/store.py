@@ -273,6 +273,10 @@ async def bulk_load(conn, tables: tuple[str, ...] = ("operation",)) -> AsyncIter
     try:
         yield superuser
     finally:
+        if rebuild:
+            # Sorting tens of millions of keys in 64 MB (the default) spills to disk in many
+            # passes; a larger budget for this transaction's index builds avoids that.
+            await conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for statement in rebuild:
             await conn.execute(statement)
         if superuser:

@@ -137,3 +137,14 @@ async def recommend_for_client(
                 json.dumps(offers, default=str),
             )
     return result
+
+
+async def demo_client_ids(n: int, url: str | None = None) -> list[int]:
+    """A few clients worth showing: with a detected life event or a recent campaign first."""
+    async with raw_connection(url or database_url()) as conn:
+        rows = await conn.fetch(
+            "SELECT c.id FROM client c WHERE c.marketing_consent AND NOT c.contact_opt_out "
+            "AND c.age BETWEEN 25 AND 60 ORDER BY c.income DESC NULLS LAST, c.id LIMIT $1",
+            n,
+        )
+    return [int(r["id"]) for r in rows]

@@ -147,7 +147,10 @@ def fit_model_set(
 
 
 async def train_and_save(
-    url: str | None = None, console: Console | None = None, params: HybridParams | None = None
+    url: str | None = None,
+    console: Console | None = None,
+    params: HybridParams | None = None,
+    uplift_params: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """`recsys train`: fit the serving model set on the latest window and register it."""
     from core.db.session import database_url, raw_connection
@@ -163,7 +166,7 @@ async def train_and_save(
         raise ValueError("no data to train on: run `recsys data generate` or `recsys data load-santander`")
     windows = plan_windows(months)
     fit = fit_model_set(frames, windows, params=params, console=console)
-    uplift_report = await _fit_uplift(url, frames, fit.models, say)
+    uplift_report = await _fit_uplift(url, frames, fit.models, say, uplift_params or {})
     folder = fit.models.save()
     summary = {
         "version": fit.models.version,
@@ -191,7 +194,9 @@ async def train_and_save(
     return summary
 
 
-async def _fit_uplift(url: str, frames: FeatureFrames, models: ModelSet, say) -> dict[str, object]:  # type: ignore[no-untyped-def]
+async def _fit_uplift(  # type: ignore[no-untyped-def]
+    url: str, frames: FeatureFrames, models: ModelSet, say, uplift_params: dict[str, object]
+) -> dict[str, object]:
     """Per-product uplift models on the whole offer log (features at offer time)."""
     from core.services.uplift_data import attach_cutoffs, load_offer_log, uplift_dataset
     from core.services.uplift_training import fit_uplift_models
@@ -203,5 +208,5 @@ async def _fit_uplift(url: str, frames: FeatureFrames, models: ModelSet, say) ->
     offers = attach_cutoffs(offers, frames.holdings["month"])
     say(f"[bold]uplift[/] on {len(offers):,} logged offers")
     data = uplift_dataset(frames, offers, models.products, models.clusters)
-    models.uplift, report = fit_uplift_models(data)
+    models.uplift, report = fit_uplift_models(data, **uplift_params)  # type: ignore[arg-type]
     return report

@@ -1,0 +1,60 @@
+"""`recsys recommend`: offers for clients from the decision layer, next to the hybrid alone."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from core.cli.common import console, fail, print_json, run
+
+
+def recommend(
+    client_ids: list[int] = typer.Argument(None, help="Client ids (default: a few demo clients)."),
+    demo: int = typer.Option(3, "--demo", min=1, max=50, help="How many demo clients when no id is given."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    seed: int = typer.Option(31, "--seed", help="Seed of the exploration draw (reproducible output)."),
+) -> None:
+    """Decide offers (uplift + business rules + diversity) and show why, beside the hybrid's top 3."""
+    import random
+
+    from core.services.analytics import NotFound
+    from core.services.recommend import demo_client_ids, recommend_for_client
+
+    async def _all() -> list[dict]:  # type: ignore[type-arg]
+        ids = list(client_ids or []) or await demo_client_ids(demo)
+        rng = random.Random(seed)
+        return [await recommend_for_client(cid, rng=rng) for cid in ids]
+
+    try:
+        results = run(_all())
+    except NotFound as exc:
+        fail(str(exc))
+    if json_out:
+        print_json(results)
+        return
+    for r in results:
+        render(r)
+
+
+def render(result: dict) -> None:  # type: ignore[type-arg]
+    events = ", ".join(result["life_events"]) or "none"
+    console.print(f"\n[bold]client {result['client_id']}[/]  (life events: {events})")
+    table = Table("rank", "offer", "kind", "p_take", "uplift", "expected value", "reasons")
+    for o in result["offers"]:
+        uplift = "-" if o["uplift"] is None else f"{o['uplift']:+.4f}"
+        feats = ", ".join(name for name, _ in o["reasons"][:2])
+        table.add_row(
+            str(o["rank"]),
+            f"{o['product_code']} ({o['name']})",
+            o["kind"],
+            f"{o['p_take']:.4f}",
+            uplift,
+            f"{o['expected_value']:.2f}",
+            "; ".join(o["reason_codes"][:3]) + (f" | {feats}" if feats else ""),
+        )
+    if result["offers"]:
+        console.print(table)
+    else:
+        console.print(f"no contact: {result['no_contact_reason']}")
+    hybrid = ", ".join(f"{h['product']} ({h['p_take']:.3f})" for h in result["hybrid_only"])
+    console.print(f"hybrid scorer alone would offer: {hybrid}")
