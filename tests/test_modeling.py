@@ -119,17 +119,21 @@ def trained(population: str) -> dict[str, Any]:
     return asyncio.run(train_and_save(population, params=FAST, uplift_params=FAST_UPLIFT))
 
 
-def test_training_registers_a_loadable_model_set(trained: dict[str, Any], population: str) -> None:
+def latest_models(url: str) -> Any:
     from core.services.registry import load_latest
 
-    async def _load():  # type: ignore[no-untyped-def]
-        conn = await asyncpg.connect(population)
+    async def _load() -> Any:
+        conn = await asyncpg.connect(url)
         try:
             return await load_latest(conn)
         finally:
             await conn.close()
 
-    models = asyncio.run(_load())
+    return asyncio.run(_load())
+
+
+def test_training_registers_a_loadable_model_set(trained: dict[str, Any], population: str) -> None:
+    models = latest_models(population)
     assert models is not None and models.version == trained["version"]
     assert trained["clusters_k"] in range(3, 11)
 
@@ -164,16 +168,8 @@ def test_cold_start_client_gets_sensible_probabilities(trained: dict[str, Any], 
     import pandas as pd
 
     from core.features import FeatureFrames, build_features
-    from core.services.registry import load_latest
 
-    async def _load():  # type: ignore[no-untyped-def]
-        conn = await asyncpg.connect(population)
-        try:
-            return await load_latest(conn)
-        finally:
-            await conn.close()
-
-    models = asyncio.run(_load())
+    models = latest_models(population)
     cutoff = pd.Timestamp(models.serve_cutoff)
     clients = pd.DataFrame(
         {
