@@ -42,7 +42,7 @@ def main() -> None:
     from core.db import migrate
     from core.db.session import database_url
     from core.features import build_features, load_frames_db, month_start
-    from core.services.training import fit_model_set, plan_windows, snapshot_months
+    from core.services.training import additions_by_month, fit_model_set, plan_windows, snapshot_months
 
     url = database_url()
     migrate.upgrade(url)
@@ -65,7 +65,7 @@ def main() -> None:
     out["load_frames_seconds"] = round(time.perf_counter() - t0, 1)
     out["operations"] = len(frames.operations)
     t = time.perf_counter()
-    windows = plan_windows(snapshot_months(frames))
+    windows = plan_windows(snapshot_months(frames), adds_by_month=additions_by_month(frames))
     fit = fit_model_set(frames, windows)
     out["fit_seconds"] = {k: round(v, 1) for k, v in fit.seconds.items()}
     out["train_rows"] = len(fit.train.X)

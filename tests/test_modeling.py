@@ -33,6 +33,10 @@ def test_plan_windows_holds_out_the_last_month_and_adds_last_years_season() -> N
     assert ev.target_month - 13 in ev.train_cutoffs  # same month last year
     serve = plan_windows(months, n_train=4)
     assert serve.target_month == months[-1] + 1 and max(serve.train_cutoffs) == months[-2]
+    # Plenty of recent additions: only as many recent months as needed (at least 2) + season.
+    busy = {m: 15_000 for m in months}
+    short = plan_windows(months, n_train=6, evaluation=True, adds_by_month=busy)
+    assert short.train_cutoffs == [ev.target_month - 13, ev.target_month - 3, ev.target_month - 2]
     with pytest.raises(ValueError, match="not enough history"):
         plan_windows([24180], evaluation=True)
 

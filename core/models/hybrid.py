@@ -38,7 +38,7 @@ class HybridParams:
     depth_which: int = 4  # few rows per class: shallow trees generalise, and are 10x faster
     border_count: int = 32
     learning_rate: float = 0.08
-    negatives_per_positive: float = 8.0  # stage A negative subsampling (weights undo it)
+    negatives_per_positive: float = 4.0  # stage A negative subsampling (weights undo it)
     threads: int = -1
     seed: int = 31
     early_stopping: bool = True  # tree counts chosen on the latest training month

@@ -27,7 +27,7 @@ from core.models.base import eligibility_mask
 from core.models.hybrid import HybridParams
 from core.models.llm_only import LLMRecommender
 from core.services.registry import record_run
-from core.services.training import fit_model_set, plan_windows, snapshot_months
+from core.services.training import additions_by_month, fit_model_set, plan_windows, snapshot_months
 from core.services.uplift_eval import uplift_and_policy_sections
 from core.settings import get_settings
 
@@ -83,7 +83,7 @@ async def evaluate(
     say = (console or Console(stderr=True, quiet=True)).print
     frames = (frames or await load_frames_db(url)).coerce()
     months = snapshot_months(frames)
-    windows = plan_windows(months, evaluation=True)
+    windows = plan_windows(months, evaluation=True, adds_by_month=additions_by_month(frames))
     fit = fit_model_set(frames, windows, catalog, params=params, console=console)
     models = fit.models
     test_cutoff = windows.target_month - 1

@@ -11,7 +11,7 @@ Windows (month indices of the holdings snapshots; a cutoff needs the next month'
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -51,19 +51,49 @@ class Windows:
         }
 
 
+def additions_by_month(frames: FeatureFrames) -> dict[int, int]:
+    """Number of product additions per month index (from the add/drop events)."""
+    events = frames.events
+    if events.empty:
+        return {}
+    adds = events[events["kind"] == "add"]
+    counts = pd.Series(month_indices(pd.to_datetime(adds["month"]))).value_counts()
+    return {int(k): int(v) for k, v in counts.items()}
+
+
 def snapshot_months(frames: FeatureFrames) -> list[int]:
     if frames.holdings.empty:
         return []
     return sorted(set(month_indices(pd.to_datetime(frames.holdings["month"])).tolist()))
 
 
-def plan_windows(months: Sequence[int], n_train: int = 6, evaluation: bool = False) -> Windows:
-    """Training cutoffs for serving (predict the month after the last) or evaluation."""
+def plan_windows(
+    months: Sequence[int],
+    n_train: int = 6,
+    evaluation: bool = False,
+    adds_by_month: Mapping[int, int] | None = None,
+    enough_additions: int = 20_000,
+) -> Windows:
+    """Training cutoffs for serving (predict the month after the last) or evaluation.
+
+    The most recent `n_train` labelled months, but no more than needed: when
+    `adds_by_month` (additions per month index) shows that fewer recent months already
+    hold `enough_additions` examples, older months are left out (a large bank has plenty
+    of recent data; training on it is faster and closer to the present). At least 2.
+    """
     known = set(months)
     last = max(months)
     target = last if evaluation else last + 1  # month whose additions are predicted
     candidates = [c for c in sorted(known) if c + 1 in known and c + 1 < target]
     cutoffs = candidates[-n_train:]
+    if adds_by_month:
+        total, keep = 0, 0
+        for c in reversed(cutoffs):
+            keep += 1
+            total += adds_by_month.get(c + 1, 0)
+            if total >= enough_additions and keep >= 2:
+                break
+        cutoffs = cutoffs[-keep:]
     seasonal = target - 13  # cutoff whose next month is the target month a year earlier
     if seasonal in known and seasonal + 1 in known and seasonal not in cutoffs:
         cutoffs = [seasonal, *cutoffs]
@@ -108,7 +138,7 @@ def fit_model_set(
     seconds["features"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    clusters = fit_clusters(frame, seed=31)
+    clusters = fit_clusters(frame, seed=31, fit_sample=20_000)
     frame = frame.copy()  # defragment before adding a column
     frame["cluster"] = clusters.labels(frame)
     seconds["clusters"] = time.perf_counter() - t
@@ -164,7 +194,7 @@ async def train_and_save(
     months = snapshot_months(frames)
     if not months:
         raise ValueError("no data to train on: run `recsys data generate` or `recsys data load-santander`")
-    windows = plan_windows(months)
+    windows = plan_windows(months, adds_by_month=additions_by_month(frames))
     fit = fit_model_set(frames, windows, params=params, console=console)
     uplift_report = await _fit_uplift(url, frames, fit.models, say, uplift_params or {})
     folder = fit.models.save()
