@@ -300,7 +300,8 @@ ctx_st = st.builds(
 def test_no_served_offer_breaks_a_rule(
     c: ClientContext, cand_list: list[Candidate], eps: float, k: int, seed: int
 ) -> None:
-    rules = dataclasses.replace(RULES, exploration_epsilon=eps, max_offers=k)
+    # min_expected_value has its own test; here every positive value is offerable.
+    rules = dataclasses.replace(RULES, exploration_epsilon=eps, max_offers=k, min_expected_value=0.0)
     d = decide(c, cand_list, CAT, rules, random.Random(seed))
     cands = {x.product_code: x for x in cand_list}
     for code, cand in cands.items():  # the engine rejects exactly what the checker finds
@@ -333,3 +334,15 @@ def test_no_served_offer_breaks_a_rule(
                 assert not fits, (code, served)
     if pool and d.offers and eps == 0.0:
         assert d.offers[0].propensity == 1.0
+
+
+def test_offers_worth_less_than_the_minimum_are_not_served() -> None:
+    rules = dataclasses.replace(RULES, exploration_epsilon=0.0, min_expected_value=1.0)
+    c = ctx(age=40, income=60_000.0)
+    worth = RULES.value(CAT["dela_fin"])
+    cands = [
+        Candidate("dela_fin", p_take=0.01, uplift=2.0 / worth),  # expected value 2 EUR
+        Candidate("valo_fin", p_take=0.01, uplift=0.1 / RULES.value(CAT["valo_fin"])),  # 0.1 EUR
+    ]
+    served = [o.product_code for o in decide(c, cands, CAT, rules, random.Random(0)).offers]
+    assert served == ["dela_fin"]

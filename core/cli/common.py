@@ -12,7 +12,8 @@ from rich.console import Console
 
 T = TypeVar("T")
 
-console = Console(stderr=True)
+# Tables stay readable when output goes to a log or a pipe (rich assumes 80 columns there).
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

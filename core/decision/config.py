@@ -83,6 +83,7 @@ class DecisionRules:
     max_offers: int
     exploration_epsilon: float
     uplift_high: float
+    min_expected_value: float
     default_value: float
     values: Mapping[str, float]
     default_commission: float
@@ -183,7 +184,7 @@ def parse_rules(text: str, catalog: Catalog | None = None) -> DecisionRules:
     if unknown:
         raise ValueError(f"rules file: unknown section(s) {sorted(unknown)}")
     policy = dict(raw.get("policy", {}))
-    bad = set(policy) - {"max_offers", "exploration_epsilon", "uplift_high"}
+    bad = set(policy) - {"max_offers", "exploration_epsilon", "uplift_high", "min_expected_value"}
     if bad:
         raise ValueError(f"policy: unknown field(s) {sorted(bad)}")
     values = dict(raw.get("values", {}))
@@ -207,6 +208,9 @@ def parse_rules(text: str, catalog: Catalog | None = None) -> DecisionRules:
             "policy.exploration_epsilon", policy.get("exploration_epsilon", 0.05), 0.0, 1.0
         ),
         uplift_high=_number("policy.uplift_high", policy.get("uplift_high", 0.05), 0.0, 1.0),
+        min_expected_value=_number(
+            "policy.min_expected_value", policy.get("min_expected_value", 0.0), 0.0, None
+        ),
         default_value=default_value,
         values=_money_table("values", values, catalog, "bank"),
         default_commission=_number(

@@ -171,7 +171,8 @@ def decide(
                 sure_things.append(cand)
             continue
         item = _bank_item(spec, cand, ctx, rules, passed)
-        if item.value > 0.0:
+        # Worth less than a contact costs the client's attention: not served (nor explored).
+        if item.value > 0.0 and item.value >= rules.min_expected_value:
             pool.append(item)
     for spec in catalog.partner:
         replaced = [c for c in sure_things if c.product_code in spec.complements]
@@ -181,7 +182,9 @@ def decide(
         if failed:
             rejected[spec.code] = failed
         else:
-            pool.append(_partner_item(spec, replaced, ctx, rules, passed))
+            partner_item = _partner_item(spec, replaced, ctx, rules, passed)
+            if partner_item.value >= rules.min_expected_value:
+                pool.append(partner_item)
 
     def no_contact(reason: str) -> Decision:
         return Decision(ctx.client_id, [], rejected, reason)
