@@ -55,6 +55,7 @@ class HybridScorer:
     model_which: CatBoostClassifier | None = None
     fit_seconds: float = 0.0
     best_iterations: dict[str, int] = field(default_factory=dict)
+    prior_log: list[float] = field(default_factory=list)  # stage B offset per class
     name: str = "hybrid"
 
     # ------------------------------------------------------------------ training
@@ -95,6 +96,13 @@ class HybridScorer:
         # Stage B: which product, among rows that add (one row per added product).
         r, j = np.nonzero(y)
         self.classes = sorted(set(j.tolist()))
+        # Prior offset: the log take-up rate of each product among clients who could take it
+        # (did not hold it). Stage B starts from "rank like popularity" and learns only the
+        # corrections the data supports; without it a small sample ranks by share of
+        # additions, which under-rates products most clients already hold.
+        could = ~held_now(X, self.products)
+        rates = ((y & could).sum(axis=0) + 1.0) / (could.sum(axis=0) + 2.0)
+        self.prior_log = np.log(rates[self.classes]).tolist()
         if len(self.classes) >= 2:
             # One-hot categoricals: per-class target statistics (CTRs) for 18 classes cost
             # minutes and overfit the few rows each class has.
@@ -106,6 +114,7 @@ class HybridScorer:
                 j,
                 None,
                 latest[r],
+                baseline=self._baseline(len(r)),
                 one_hot_max_size=255,
             )
         else:
@@ -129,9 +138,12 @@ class HybridScorer:
         y: np.ndarray,
         weight: np.ndarray | None,
         valid: np.ndarray,
+        baseline: np.ndarray | None = None,
         **extra: Any,
     ) -> CatBoostClassifier:
         features = self._x(X)
+        b_fit = None if baseline is None else baseline[~valid]
+        b_val = None if baseline is None else baseline[valid]
         best = iterations
         fit_rows, val_rows = ~valid, valid
         # Early stopping needs both parts, and every class of the validation part in training.
@@ -141,9 +153,19 @@ class HybridScorer:
             w_val = None if weight is None else weight[val_rows]
             if set(np.unique(y[val_rows])) <= set(np.unique(y[fit_rows])):
                 probe.fit(
-                    Pool(features[fit_rows], y[fit_rows], cat_features=self.cat_columns, weight=w_fit),
+                    Pool(
+                        features[fit_rows],
+                        y[fit_rows],
+                        cat_features=self.cat_columns,
+                        weight=w_fit,
+                        baseline=b_fit,
+                    ),
                     eval_set=Pool(
-                        features[val_rows], y[val_rows], cat_features=self.cat_columns, weight=w_val
+                        features[val_rows],
+                        y[val_rows],
+                        cat_features=self.cat_columns,
+                        weight=w_val,
+                        baseline=b_val,
                     ),
                     early_stopping_rounds=max(20, iterations // 10),
                     use_best_model=True,
@@ -151,8 +173,13 @@ class HybridScorer:
                 best = max(10, int((probe.get_best_iteration() or 0) + 1))
         self.best_iterations[loss] = best
         model = self._classifier(loss, best, depth, **extra)
-        model.fit(Pool(features, y, cat_features=self.cat_columns, weight=weight))
+        model.fit(Pool(features, y, cat_features=self.cat_columns, weight=weight, baseline=baseline))
         return model
+
+    def _baseline(self, n: int) -> np.ndarray | None:
+        if not self.prior_log:
+            return None
+        return np.tile(np.asarray(self.prior_log, dtype=float), (n, 1))
 
     def _classifier(self, loss: str, iterations: int, depth: int, **extra: Any) -> CatBoostClassifier:
         return CatBoostClassifier(
@@ -186,7 +213,8 @@ class HybridScorer:
         p_any = self.model_any.predict_proba(features)[:, 1]
         which = np.full((len(X), len(self.products)), 1e-6)
         if len(self.classes) >= 2 and self.model_which is not None:
-            which[:, self.classes] = np.maximum(self.model_which.predict_proba(features), 1e-6)
+            pool = Pool(features, cat_features=self.cat_columns, baseline=self._baseline(len(features)))
+            which[:, self.classes] = np.maximum(self.model_which.predict_proba(pool), 1e-6)
         elif len(self.classes) == 1:
             which[:, self.classes[0]] = 1.0
         which = np.where(held_now(X, self.products), 0.0, which)
@@ -243,6 +271,7 @@ class HybridScorer:
             "params": self.params.__dict__,
             "fit_seconds": self.fit_seconds,
             "best_iterations": self.best_iterations,
+            "prior_log": self.prior_log,
             **(extra or {}),
         }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
@@ -257,6 +286,7 @@ class HybridScorer:
             feature_columns=meta["feature_columns"],
             cat_columns=meta["cat_columns"],
             classes=meta["classes"],
+            prior_log=meta.get("prior_log", []),
         )
         model.model_any = CatBoostClassifier()
         model.model_any.load_model(str(folder / "any.cbm"))
