@@ -74,17 +74,18 @@ OFFER_COLUMNS = (
 TRUTH_COLUMNS = ("client_id", "month", "product_code", "p_organic", "p_offer")
 
 
-def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frame with these columns and no rows (the default of every contract frame)."""
     return pd.DataFrame({c: [] for c in columns})
 
 
 @dataclass
 class Bundle:
-    clients: pd.DataFrame = field(default_factory=lambda: _empty(CLIENT_COLUMNS))
-    holdings: pd.DataFrame = field(default_factory=lambda: _empty(HOLDING_COLUMNS))
-    product_events: pd.DataFrame = field(default_factory=lambda: _empty(EVENT_COLUMNS))
-    operations: pd.DataFrame = field(default_factory=lambda: _empty(OPERATION_COLUMNS))
-    offers: pd.DataFrame = field(default_factory=lambda: _empty(OFFER_COLUMNS))
+    clients: pd.DataFrame = field(default_factory=lambda: empty_frame(CLIENT_COLUMNS))
+    holdings: pd.DataFrame = field(default_factory=lambda: empty_frame(HOLDING_COLUMNS))
+    product_events: pd.DataFrame = field(default_factory=lambda: empty_frame(EVENT_COLUMNS))
+    operations: pd.DataFrame = field(default_factory=lambda: empty_frame(OPERATION_COLUMNS))
+    offers: pd.DataFrame = field(default_factory=lambda: empty_frame(OFFER_COLUMNS))
     truth: pd.DataFrame | None = None
 
     def check(self) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.data.bundle import empty_frame
 from core.features.definitions import (
     CATEGORICAL_FIELDS,
     CATEGORIES,
@@ -31,16 +32,12 @@ OPERATION_FIELDS = ("client_id", "occurred_at", "amount", "category")
 CATEGORY_DTYPE = pd.CategoricalDtype(list(CATEGORIES))
 
 
-def _empty(cols: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame({c: [] for c in cols})
-
-
 @dataclass
 class FeatureFrames:
-    clients: pd.DataFrame = field(default_factory=lambda: _empty(CLIENT_FIELDS))
-    holdings: pd.DataFrame = field(default_factory=lambda: _empty(HOLDING_FIELDS))
-    events: pd.DataFrame = field(default_factory=lambda: _empty(EVENT_FIELDS))
-    operations: pd.DataFrame = field(default_factory=lambda: _empty(OPERATION_FIELDS))
+    clients: pd.DataFrame = field(default_factory=lambda: empty_frame(CLIENT_FIELDS))
+    holdings: pd.DataFrame = field(default_factory=lambda: empty_frame(HOLDING_FIELDS))
+    events: pd.DataFrame = field(default_factory=lambda: empty_frame(EVENT_FIELDS))
+    operations: pd.DataFrame = field(default_factory=lambda: empty_frame(OPERATION_FIELDS))
 
     def coerce(self) -> FeatureFrames:
         """A copy with canonical dtypes (cheap when they are already canonical)."""
