@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from core.db import migrate
-from core.db.urls import ensure_database, plain_url, with_database
+from core.db.urls import ensure_database, plain_url, run_sync, with_database
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SANTANDER_SAMPLE = SHARED_DATA / "santander" / "train_ver2_sample_10k.csv"
@@ -57,7 +57,6 @@ def db_url(pg_admin_url: str, request: pytest.FixtureRequest) -> str:
     """A fresh, migrated database (with the catalog loaded) for this test module."""
     url = new_database(pg_admin_url, request.module.__name__)
     migrate.upgrade(url)
-    import asyncio
 
     import asyncpg
 
@@ -71,19 +70,8 @@ def db_url(pg_admin_url: str, request: pytest.FixtureRequest) -> str:
         finally:
             await conn.close()
 
-    _run_sync(asyncio, _catalog())
+    run_sync(_catalog())
     return url
-
-
-def _run_sync(asyncio_mod, coro):  # type: ignore[no-untyped-def]
-    try:
-        asyncio_mod.get_running_loop()
-    except RuntimeError:
-        return asyncio_mod.run(coro)
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio_mod.run, coro).result()
 
 
 @pytest.fixture

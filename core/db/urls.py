@@ -6,9 +6,13 @@ SQLAlchemy engine wants `postgresql+asyncpg://`, raw asyncpg wants plain `postgr
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from core.settings import Settings
+
+T = TypeVar("T")
 
 _SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg2", "postgresql+psycopg")
 
@@ -64,8 +68,6 @@ def resolve_database_url(settings: Settings) -> str:
 
 def ensure_database(admin_url: str, name: str) -> None:
     """CREATE DATABASE `name` if it does not exist (through a short-lived asyncpg connection)."""
-    import asyncio
-
     import asyncpg
 
     async def _create() -> None:
@@ -77,13 +79,18 @@ def ensure_database(admin_url: str, name: str) -> None:
         finally:
             await conn.close()
 
+    run_sync(_create())
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when a loop is already running
+    in this thread (e.g. inside an async test): then it runs in a worker thread."""
+    import asyncio
+    import concurrent.futures
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(_create())
-        return
-    # Called from inside a running loop (e.g. a test): run in a worker thread.
-    import concurrent.futures
-
+        return asyncio.run(coro)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _create()).result()
+        return pool.submit(asyncio.run, coro).result()
