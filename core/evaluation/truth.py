@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
+
+
+@lru_cache(maxsize=2)
+def read_truth(truth_path: str) -> pd.DataFrame:
+    """The truth file with a month-index column `m` (read once per evaluation, not per use:
+    it is clients x months x products rows). Callers must not modify the frame."""
+    truth = pd.read_parquet(truth_path)
+    month = pd.to_datetime(truth["month"])
+    truth["m"] = (month.dt.year * 12 + month.dt.month - 1).to_numpy()
+    return truth
 
 
 def truth_matrices(
     truth_path: str, month: int, ids: np.ndarray, products: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(p_organic, p_offer) of take-up in `month` (a month index); None when absent."""
-    truth = pd.read_parquet(truth_path)
-    m = pd.to_datetime(truth["month"])
-    truth = truth[(m.dt.year * 12 + m.dt.month - 1).to_numpy() == month]
+    truth = read_truth(truth_path)
+    truth = truth[truth["m"].to_numpy() == month]
     if truth.empty:
         return None
     col = {p: j for j, p in enumerate(products)}

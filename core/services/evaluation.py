@@ -96,12 +96,13 @@ async def evaluate(
     actual = np.nan_to_num(labels) > 0
     eligible = eligibility_mask(X, products, catalog) & ~np.isnan(labels)
     scores = {name: models.score(X, name) for name in ("hybrid", "popularity", "rules", "cf")}
-    notes: dict[str, Any] = {}
     async with raw_connection(url) as conn:
         truth_path = await conn.fetchval(
             "SELECT truth_path FROM dataset WHERE truth_path IS NOT NULL ORDER BY id DESC LIMIT 1"
         )
-        if truth_path and Path(truth_path).exists():
+        if truth_path and not Path(truth_path).exists():
+            truth_path = None
+        if truth_path:
             snapshots = sorted(pd.to_datetime(frames.holdings["month"]).drop_duplicates())
             offers = await _treated_offers(conn, windows.target_month, snapshots)
             oracle = oracle_scores(truth_path, offers, windows.target_month, ids, products)
@@ -122,7 +123,7 @@ async def evaluate(
             models,
             X,
             test_cutoff,
-            truth_path if truth_path and Path(truth_path).exists() else None,
+            truth_path,
             eligible,
             uplift_params=uplift_params,
         )
@@ -139,7 +140,6 @@ async def evaluate(
             "hybrid_top_features": models.hybrid.feature_importance(15),
             "clusters_k": models.clusters.k,
             "fit_seconds": {k: round(v, 1) for k, v in fit.seconds.items()},
-            **notes,
         }
         run_id = await record_run(
             conn,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.evaluation.truth import truth_matrices
+from core.evaluation.truth import read_truth, truth_matrices
 from core.services.uplift_data import feature_matrix
 
 TEST_MONTHS = 4
@@ -38,9 +38,7 @@ def truth_lookup(truth_path: str | None, rows: pd.DataFrame) -> np.ndarray | Non
     """True uplift (p_offer - p_organic) of each offer row's take-up month (None: no truth)."""
     if not truth_path:
         return None
-    truth = pd.read_parquet(truth_path)
-    month = pd.to_datetime(truth["month"])
-    truth = truth.assign(m=(month.dt.year * 12 + month.dt.month - 1).to_numpy())
+    truth = read_truth(truth_path)
     key = pd.DataFrame(
         {
             "client_id": rows["client_id"].to_numpy(),
