@@ -29,9 +29,30 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str | None = Field(
         default=None, description="host:port list of a Kafka cluster; unset = embedded broker."
     )
+    # Explanations. provider: "template" (built-in, default), "openai" (any OpenAI-compatible
+    # server: YandexGPT compatible API, Qwen/DashScope, vLLM, Ollama) or "yandex" (native API).
+    llm_provider: str = Field(default="template", description="template | openai | yandex")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
+    llm_timeout_s: float = Field(default=3.0, description="Per-request LLM timeout; then template text.")
+    yandex_folder_id: str | None = None
+
+    # API (GraphQL). The JWT secret must come from the environment outside the demo.
+    jwt_secret: SecretStr | None = Field(default=None, description="HMAC secret for API tokens.")
+    jwt_ttl_minutes: int = 60
+    demo_login: bool = Field(default=False, description="Allow login as any client (demo only).")
+    partner_api_keys: SecretStr | None = Field(default=None, description="Comma-separated partner keys.")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    cors_origins: str = Field(default="http://localhost:3000", description="Comma-separated origins.")
+    api_url: str = Field(default="http://127.0.0.1:8000/graphql", description="Where the web app calls.")
+
+    # Worker
+    worker_group: str = "recsys-worker"
+    outbox_republish_s: float = Field(
+        default=30.0, description="Re-publish events published but not processed after this long."
+    )
 
     @property
     def home(self) -> Path:
