@@ -266,11 +266,15 @@ class Outbox(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=_jsonb())
     created_at: datetime | None = Field(default=None, sa_column=_tstz(default_now=True))
     published_at: datetime | None = Field(default=None, sa_column=_tstz(nullable=True))
+    # Set when the event's consumer committed its effect (or, for notification events, when
+    # published): the relay re-publishes rows published long ago but still unprocessed.
+    processed_at: datetime | None = Field(default=None, sa_column=_tstz(nullable=True))
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
 
     __table_args__ = (
         sa.Index("ix_outbox_pending", "created_at", postgresql_where=sa.text("published_at IS NULL")),
+        sa.Index("ix_outbox_unprocessed", "id", postgresql_where=sa.text("processed_at IS NULL")),
     )
 
 
