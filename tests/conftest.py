@@ -91,3 +91,17 @@ def santander_sample() -> Path:
     if not SANTANDER_SAMPLE.exists():
         pytest.skip(f"real Santander sample not found at {SANTANDER_SAMPLE} (../shared/data)")
     return SANTANDER_SAMPLE
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(recsys_home: Path) -> Iterator[str]:
+    """A real Kafka-protocol broker with the topics created: KAFKA_BOOTSTRAP_SERVERS's, else
+    the embedded one (Tansu), stopped at the end of the session."""
+    from core.events.broker import ensure_topics, start_embedded_broker, stop_embedded_broker
+
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    bootstrap = external or start_embedded_broker(recsys_home)
+    run_sync(ensure_topics(bootstrap))
+    yield bootstrap
+    if not external:
+        stop_embedded_broker(recsys_home)
