@@ -63,15 +63,19 @@ _TABLES: dict[str, tuple[str, str, dict[str, pa.DataType]]] = {
 _CSV_CONVERT = {"true_values": ["t"], "false_values": ["f"], "strings_can_be_null": True}
 
 
-def _where(name: str, cutoff: Cutoff | None, with_ids: bool) -> tuple[str, list[Any]]:
-    """WHERE clause and args of one table for the cutoff's horizon and a client filter."""
+def _where(name: str, cutoff: Cutoff | None, with_ids: bool, live: bool = False) -> tuple[str, list[Any]]:
+    """WHERE clause and args of one table for the cutoff's horizon and a client filter.
+
+    `live`: operations after the cutoff month are loaded too (the serving month is "now").
+    """
     clauses: list[str] = []
     args: list[Any] = []
     if cutoff is not None and name != "clients":
         h = horizon(cutoff)
         col = _TABLES[name][1]
-        args.append(h["end"].date() if col == "month" else h["end"].tz_localize("UTC"))
-        clauses.append(f"{col} < ${len(args)}")
+        if not (live and name == "operations"):
+            args.append(h["end"].date() if col == "month" else h["end"].tz_localize("UTC"))
+            clauses.append(f"{col} < ${len(args)}")
         lower = {"holdings": "holdings_from", "operations": "operations_from"}.get(name)
         if lower:
             start = h[lower]
@@ -101,20 +105,32 @@ async def load_frames_db(
     db: str | asyncpg.Connection,
     cutoff: Cutoff | None = None,
     client_ids: Iterable[int] | None = None,
+    *,
+    live: bool = False,
 ) -> FeatureFrames:
-    """Frames from PostgreSQL: the cutoff's horizon only (all history when cutoff is None)."""
+    """Frames from PostgreSQL: the cutoff's horizon only (all history when cutoff is None).
+
+    `live=True` is the serving path: the cutoff is the serving month and operations written
+    after it (live, from the app) are folded into its last instant, so a new operation counts
+    at once as "this month's" activity instead of vanishing behind the cutoff. Training never
+    uses it (the leakage guard holds for every past cutoff).
+    """
     conn = await asyncpg.connect(db) if isinstance(db, str) else db
     ids = None if client_ids is None else [int(i) for i in client_ids]
     try:
         parts: dict[str, pd.DataFrame] = {}
         for name, (select, _, _) in _TABLES.items():
-            where, args = _where(name, cutoff, ids is not None)
+            where, args = _where(name, cutoff, ids is not None, live)
             if ids is not None:
                 args.append(ids)
             parts[name] = _to_frame(await _copy_table(conn, select + where, args, name))
     finally:
         if isinstance(db, str):
             await conn.close()
+    if live and cutoff is not None and len(parts["operations"]):
+        end = horizon(cutoff)["end"].tz_localize("UTC")
+        ops = parts["operations"]
+        ops.loc[ops["occurred_at"] >= end, "occurred_at"] = end - pd.Timedelta(microseconds=1)
     return FeatureFrames(**parts).coerce()
 
 
@@ -125,10 +141,11 @@ async def build_features_db(
     *,
     products: Sequence[str] | None = None,
     clusters: ClusterModel | None = None,
+    live: bool = False,
 ) -> pd.DataFrame:
     """Online scoring path: load one (or a few) clients' horizon and run the pure pipeline."""
     ids = None if client_ids is None else list(client_ids)
-    frames = await load_frames_db(db, cutoff, ids)
+    frames = await load_frames_db(db, cutoff, ids, live=live)
     return build_features(frames, cutoff, ids, products=products, clusters=clusters, coerce=False)
 
 

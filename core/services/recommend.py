@@ -12,16 +12,28 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import asdict
+import uuid
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import numpy as np
+import pandas as pd
 
-from core.catalog import load_catalog
+from core.catalog import Catalog, load_catalog
 from core.db.session import database_url, raw_connection
-from core.decision import Candidate, ClientContext, Contact, decide, explain_reason, load_rules
+from core.decision import (
+    Candidate,
+    ClientContext,
+    Contact,
+    Decision,
+    DecisionRules,
+    decide,
+    explain_reason,
+    load_rules,
+)
+from core.domain import OPERATION_CATEGORIES
 from core.features import build_features_db
 from core.features.life_events import detect_life_events
 from core.models.base import eligibility_mask
@@ -29,42 +41,182 @@ from core.services.analytics import NotFound
 from core.services.registry import ModelSet, load_latest
 
 CONTACT_LOOKBACK_DAYS = 90
+STRATEGY = "uplift+rules"
+# Spending categories worth naming in an explanation (income and transfers say little).
+_SPENDING = frozenset(OPERATION_CATEGORIES) - {
+    "salary",
+    "pension",
+    "transfer",
+    "cash",
+    "taxes",
+    "loan_payment",
+}
 
 
-async def client_context(
-    conn: asyncpg.Connection, client_id: int, life_events: set[str], now: datetime
+@dataclass
+class ScoredClient:
+    """Everything the decision layer and the explainer need about one client, scored now."""
+
+    client_id: int
+    ctx: ClientContext
+    candidates: list[Candidate]
+    life_events: list[str]
+    hybrid_only: list[dict[str, Any]]
+    recent_categories: tuple[str, ...]
+    income: float | None
+
+
+def _context(
+    row: asyncpg.Record, held: set[str], contacts: list[Contact], events: set[str], now: datetime
 ) -> ClientContext:
-    row = await conn.fetchrow(
-        "SELECT id, age, is_resident, segment, income, marketing_consent, contact_opt_out, language "
-        "FROM client WHERE id = $1",
-        client_id,
-    )
-    if row is None:
-        raise NotFound(f"client {client_id} not found")
-    held = await conn.fetch(
-        "SELECT product_code FROM holding WHERE client_id = $1 AND month = "
-        "(SELECT max(month) FROM holding WHERE client_id = $1)",
-        client_id,
-    )
-    contacts = await conn.fetch(
-        "SELECT product_code, shown_at, response FROM offer_log WHERE client_id = $1 "
-        "AND arm = 'treatment' AND shown_at >= $2 ORDER BY shown_at",
-        client_id,
-        now - timedelta(days=CONTACT_LOOKBACK_DAYS),
-    )
     return ClientContext(
-        client_id=client_id,
+        client_id=int(row["id"]),
         age=int(row["age"] if row["age"] is not None else 40),
         is_resident=bool(row["is_resident"]),
         segment=row["segment"],
         income=float(row["income"]) if row["income"] is not None else None,
         marketing_consent=bool(row["marketing_consent"]),
         contact_opt_out=bool(row["contact_opt_out"]),
-        held=frozenset(r["product_code"] for r in held),
+        held=frozenset(held),
         now=now,
-        recent_contacts=tuple(Contact(r["product_code"], r["shown_at"], r["response"]) for r in contacts),
-        life_events=frozenset(life_events),
+        recent_contacts=tuple(contacts),
+        life_events=frozenset(events),
         language="en" if row["language"] == "en" else "ru",
+    )
+
+
+async def client_contexts(
+    conn: asyncpg.Connection, client_ids: list[int], life_events: dict[int, set[str]], now: datetime
+) -> dict[int, ClientContext]:
+    """Decision contexts of several clients in three queries (questionnaire, holdings, contacts)."""
+    rows = await conn.fetch(
+        "SELECT id, age, is_resident, segment, income, marketing_consent, contact_opt_out, language "
+        "FROM client WHERE id = ANY($1)",
+        client_ids,
+    )
+    held: dict[int, set[str]] = {}
+    for r in await conn.fetch(
+        "SELECT h.client_id, h.product_code FROM holding h JOIN (SELECT client_id, max(month) AS m "
+        "FROM holding WHERE client_id = ANY($1) GROUP BY client_id) last "
+        "ON last.client_id = h.client_id AND last.m = h.month",
+        client_ids,
+    ):
+        held.setdefault(int(r["client_id"]), set()).add(r["product_code"])
+    contacts: dict[int, list[Contact]] = {}
+    for r in await conn.fetch(
+        "SELECT client_id, product_code, shown_at, response FROM offer_log WHERE client_id = ANY($1) "
+        "AND arm = 'treatment' AND shown_at >= $2 ORDER BY shown_at",
+        client_ids,
+        now - timedelta(days=CONTACT_LOOKBACK_DAYS),
+    ):
+        contacts.setdefault(int(r["client_id"]), []).append(
+            Contact(r["product_code"], r["shown_at"], r["response"])
+        )
+    return {
+        int(r["id"]): _context(
+            r,
+            held.get(int(r["id"]), set()),
+            contacts.get(int(r["id"]), []),
+            life_events.get(int(r["id"]), set()),
+            now,
+        )
+        for r in rows
+    }
+
+
+def _recent_categories(X: pd.DataFrame, i: int) -> tuple[str, ...]:
+    counts = {c: float(X[f"op_{c}_cnt_3m"].iat[i]) for c in _SPENDING if f"op_{c}_cnt_3m" in X.columns}
+    return tuple(c for c, n in sorted(counts.items(), key=lambda kv: -kv[1])[:3] if n > 0)
+
+
+async def score_clients(
+    conn: asyncpg.Connection,
+    models: ModelSet,
+    client_ids: list[int],
+    now: datetime,
+    catalog: Catalog,
+) -> dict[int, ScoredClient]:
+    """Score several clients in one pass: features (live), take-up, uplift, reasons, contexts.
+
+    One batch costs a fixed number of queries and one model call whatever its size, which is
+    what lets one worker keep up with hundreds of events per second.
+    """
+    ids = sorted({int(i) for i in client_ids})
+    X = await build_features_db(
+        conn, models.serve_cutoff, ids, products=models.products, clusters=models.clusters, live=True
+    )
+    if X.empty:
+        return {}
+    events = detect_life_events(X)
+    row_ids = [int(v) for v in X["client_id"]]
+    contexts = await client_contexts(conn, row_ids, dict(zip(row_ids, events, strict=True)), now)
+    p_take = models.score(X)
+    uplift = models.uplift_scores(X)
+    reasons = models.hybrid.reasons(X)
+    ok = eligibility_mask(X, models.products, catalog)
+    out: dict[int, ScoredClient] = {}
+    for i, cid in enumerate(row_ids):
+        if cid not in contexts:
+            continue
+        candidates = [
+            Candidate(
+                product_code=code,
+                p_take=float(p_take[i, j]),
+                uplift=None if np.isnan(uplift[i, j]) else float(uplift[i, j]),
+                top_reasons=tuple(reasons[i].get(code, [])),
+            )
+            for j, code in enumerate(models.products)
+        ]
+        order = [j for j in np.argsort(-p_take[i]) if ok[i, j]][:3]
+        out[cid] = ScoredClient(
+            client_id=cid,
+            ctx=contexts[cid],
+            candidates=candidates,
+            life_events=sorted(events[i]),
+            hybrid_only=[
+                {"product": models.products[j], "p_take": round(float(p_take[i, j]), 5)} for j in order
+            ],
+            recent_categories=_recent_categories(X, i),
+            income=contexts[cid].income,
+        )
+    return out
+
+
+def offer_items(
+    decision: Decision, ctx: ClientContext, catalog: Catalog, rules: DecisionRules
+) -> list[dict[str, Any]]:
+    """The decision's offers as stored and served: names and reason texts in the client's language."""
+    return [
+        {
+            **asdict(o),
+            "name": catalog[o.product_code].name_ru
+            if ctx.language == "ru"
+            else catalog[o.product_code].name_en,
+            "reason_texts": [explain_reason(code, ctx.language, rules) for code in o.reason_codes],
+        }
+        for o in decision.offers
+    ]
+
+
+async def store_recommendation(
+    conn: asyncpg.Connection,
+    client_id: int,
+    model_version: str,
+    offers: list[dict[str, Any]],
+    *,
+    trigger_event_id: uuid.UUID | None = None,
+    strategy: str = STRATEGY,
+) -> int:
+    return int(
+        await conn.fetchval(
+            "INSERT INTO recommendation (client_id, strategy, model_version, items, trigger_event_id) "
+            "VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id",
+            client_id,
+            strategy,
+            model_version,
+            json.dumps(offers, default=str),
+            trigger_event_id,
+        )
     )
 
 
@@ -75,67 +227,37 @@ async def recommend_for_client(
     rng: random.Random | None = None,
     store: bool = True,
     now: datetime | None = None,
+    conn: asyncpg.Connection | None = None,
 ) -> dict[str, Any]:
     """The decision for one client now, with reasons and the hybrid-only comparison."""
-    url = url or database_url()
+    if conn is None:
+        async with raw_connection(url or database_url()) as own:
+            return await recommend_for_client(
+                client_id, models=models, rng=rng, store=store, now=now, conn=own
+            )
     catalog = load_catalog()
     rules = load_rules(catalog=catalog)
     now = now or datetime.now(UTC)
-    async with raw_connection(url) as conn:
-        models = models or await load_latest(conn)
-        if models is None:
-            raise NotFound("no trained model set: run `recsys train` first")
-        X = await build_features_db(
-            conn, models.serve_cutoff, [client_id], products=models.products, clusters=models.clusters
-        )
-        if X.empty:
-            raise NotFound(f"client {client_id} has no data at {models.serve_cutoff}")
-        events = detect_life_events(X)[0]
-        ctx = await client_context(conn, client_id, events, now)
-        p_take = models.score(X)[0]
-        uplift = models.uplift_scores(X)[0]
-        reasons = models.hybrid.reasons(X)[0]
-        candidates = [
-            Candidate(
-                product_code=code,
-                p_take=float(p_take[j]),
-                uplift=None if np.isnan(uplift[j]) else float(uplift[j]),
-                top_reasons=tuple(reasons.get(code, [])),
-            )
-            for j, code in enumerate(models.products)
-        ]
-        decision = decide(ctx, candidates, catalog, rules, rng or random.Random())
-        ok = eligibility_mask(X, models.products, catalog)[0]
-        order = [j for j in np.argsort(-p_take) if ok[j]][:3]
-        hybrid_only = [{"product": models.products[j], "p_take": round(float(p_take[j]), 5)} for j in order]
-        offers = [
-            {
-                **asdict(o),
-                "name": catalog[o.product_code].name_ru
-                if ctx.language == "ru"
-                else catalog[o.product_code].name_en,
-                "reason_texts": [explain_reason(code, ctx.language, rules) for code in o.reason_codes],
-            }
-            for o in decision.offers
-        ]
-        result: dict[str, Any] = {
-            "client_id": client_id,
-            "model_version": models.version,
-            "cutoff": models.serve_cutoff,
-            "life_events": sorted(events),
-            "offers": offers,
-            "rejected": decision.rejected,
-            "no_contact_reason": decision.no_contact_reason,
-            "hybrid_only": hybrid_only,
-        }
-        if store:
-            result["recommendation_id"] = await conn.fetchval(
-                "INSERT INTO recommendation (client_id, strategy, model_version, items) "
-                "VALUES ($1, 'uplift+rules', $2, $3::jsonb) RETURNING id",
-                client_id,
-                models.version,
-                json.dumps(offers, default=str),
-            )
+    models = models or await load_latest(conn)
+    if models is None:
+        raise NotFound("no trained model set: run `recsys train` first")
+    scored = (await score_clients(conn, models, [client_id], now, catalog)).get(client_id)
+    if scored is None:
+        raise NotFound(f"client {client_id} not found or has no data at {models.serve_cutoff}")
+    decision = decide(scored.ctx, scored.candidates, catalog, rules, rng or random.Random())
+    offers = offer_items(decision, scored.ctx, catalog, rules)
+    result: dict[str, Any] = {
+        "client_id": client_id,
+        "model_version": models.version,
+        "cutoff": models.serve_cutoff,
+        "life_events": scored.life_events,
+        "offers": offers,
+        "rejected": decision.rejected,
+        "no_contact_reason": decision.no_contact_reason,
+        "hybrid_only": scored.hybrid_only,
+    }
+    if store:
+        result["recommendation_id"] = await store_recommendation(conn, client_id, models.version, offers)
     return result
 
 
