@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from core.events.topics import CLIENT_EVENTS
+from core.events.topics import CLIENT_EVENTS, NOTIFICATIONS
 
 # What a client event can say. The worker rescores the client on every one of them.
 EVENT_TYPES: tuple[str, ...] = (
@@ -26,6 +26,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "client_registered",
     "offer_feedback",
 )
+NOTIFICATION_CREATED = "notification_created"
 
 
 async def add_event(
@@ -43,13 +44,28 @@ async def add_event(
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"event_type: unknown {event_type!r} (known: {', '.join(EVENT_TYPES)})")
+    return await _insert(conn, topic, event_type, client_id, {"client_id": int(client_id), **(payload or {})})
+
+
+async def add_notification_event(
+    conn: asyncpg.Connection, client_id: int, notification: dict[str, Any]
+) -> uuid.UUID:
+    """Queue a stored notification for the notifications topic (the API pushes it to the
+    client's subscriptions). Same transaction as the notification row."""
+    return await _insert(conn, NOTIFICATIONS, NOTIFICATION_CREATED, client_id, notification)
+
+
+async def _insert(
+    conn: asyncpg.Connection, topic: str, event_type: str, client_id: int, payload: dict[str, Any]
+) -> uuid.UUID:
     event_id = uuid.uuid4()
     await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, event_type, payload) VALUES ($1, $2, $3, $4, $5::jsonb)",
+        "INSERT INTO outbox (event_id, topic, key, event_type, payload, attempts) "
+        "VALUES ($1, $2, $3, $4, $5::jsonb, 0)",
         event_id,
         topic,
         str(int(client_id)),
         event_type,
-        json.dumps({"client_id": int(client_id), **(payload or {})}, default=str),
+        json.dumps(payload, default=str),
     )
     return event_id
