@@ -1,0 +1,1 @@
+"""Reflex states (AppState is the root; each page has a substate) and pure view helpers."""

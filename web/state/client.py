@@ -1,0 +1,142 @@
+"""The logged-in client: profile, holdings and live notifications (GraphQL subscription)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import reflex as rx
+
+from web import api_client
+from web.state import views
+from web.state.base import AppState, error_text
+
+LISTEN_POLL_S = 3.0  # how often the listener checks that its session and tab are still there
+LISTEN_MAX_S = 4 * 3600.0  # a listener never outlives this (a tab closed without logging out)
+RECONNECT_MAX_S = 15.0
+
+
+def _tab_connected(client_token: str) -> bool:
+    """Whether the browser tab of this state still has a websocket (True when unknown)."""
+    if not client_token:
+        return True
+    try:
+        from reflex.utils.prerequisites import get_and_validate_app
+
+        app = get_and_validate_app().app
+        namespace = app.event_namespace
+        return namespace is None or client_token in namespace.token_to_sid
+    except Exception:
+        return True
+
+
+class ClientState(AppState):
+    """What every bank page shows in its header: the client and the notification bell."""
+
+    client: dict[str, Any] = {}
+    client_error: str = ""
+    notifications_raw: list[dict[str, Any]] = []
+    notifications_error: str = ""
+    live: bool = False
+    latest_live: str = ""
+    live_count: int = 0
+    _listener_token: str = ""
+
+    @rx.var
+    def holdings(self) -> list[views.HoldingView]:
+        return views.holding_views(self.client, self.lang)
+
+    @rx.var
+    def notifications(self) -> list[views.NotificationView]:
+        return views.notification_views(self.notifications_raw)
+
+    @rx.var
+    def unread(self) -> int:
+        return sum(1 for n in self.notifications_raw if not n.get("readAt"))
+
+    @rx.var
+    def client_title(self) -> str:
+        return f"#{self.client_id}" if self.client_id else ""
+
+    async def load_client(self) -> None:
+        try:
+            self.client = await self.api().me() or {}
+            self.client_error = ""
+        except api_client.ApiError as exc:
+            self.client_error = error_text(exc, self.lang)
+        try:
+            self.notifications_raw = await self.api().notifications(self.client_id, first=20)
+            self.notifications_error = ""
+        except api_client.ApiError as exc:
+            self.notifications_error = error_text(exc, self.lang)
+
+    def receive_notification(self, notification: dict[str, Any]) -> None:
+        """A notification pushed by the subscription: newest first, counted, shown in a banner."""
+        if not notification or str(notification.get("clientId", self.client_id)) != str(self.client_id):
+            return
+        self.notifications_raw = views.merge_notification(self.notifications_raw, notification)
+        self.latest_live = str(notification.get("title") or notification.get("body") or "")
+        self.live_count += 1
+
+    @rx.event
+    async def mark_read(self, notification_id: str) -> None:
+        try:
+            updated = await self.api().mark_notification_read(notification_id)
+        except api_client.ApiError as exc:
+            self.notifications_error = error_text(exc, self.lang)
+            return
+        self.notifications_raw = [
+            {**n, "readAt": updated.get("readAt") or "read"}
+            if str(n.get("id")) == str(notification_id)
+            else n
+            for n in self.notifications_raw
+        ]
+
+    @rx.event
+    def dismiss_banner(self) -> None:
+        self.latest_live = ""
+
+    @rx.event(background=True)
+    async def listen(self):  # type: ignore[no-untyped-def]
+        """Keep a notifications subscription open while this session lasts (reconnecting)."""
+        async with self:
+            token = self.token
+            tab = self.router.session.client_token
+            if not token or self.role != "CLIENT" or self._listener_token == token:
+                return
+            self._listener_token = token
+        started = time.monotonic()
+        backoff = 1.0
+
+        async def still_wanted() -> bool:
+            async with self:
+                wanted = (
+                    self.token == token and _tab_connected(tab) and time.monotonic() - started < LISTEN_MAX_S
+                )
+                if not wanted:
+                    self.live = False
+                    if self._listener_token == token:
+                        self._listener_token = ""
+                return wanted
+
+        while await still_wanted():
+            try:
+                async with api_client.subscribe(api_client.NOTIFICATIONS_SUBSCRIPTION, token) as sub:
+                    async with self:
+                        self.live = True
+                    backoff = 1.0
+                    while True:
+                        data = await sub.receive(timeout=LISTEN_POLL_S)
+                        if data and data.get("notifications"):
+                            async with self:
+                                if self.token != token:
+                                    break
+                                self.receive_notification(data["notifications"])
+                        elif not await still_wanted():
+                            return
+            except api_client.ApiError:
+                async with self:
+                    self.live = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX_S)

@@ -1,0 +1,570 @@
+"""Pure conversions from API answers (dicts) to what the pages show (small dataclasses, rows
+for charts). No Reflex and no I/O here, so every rule is unit-testable."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import date, datetime
+from typing import Any
+
+from web.i18n import label, text
+
+# --- dataclasses the pages iterate over -------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ClientRow:
+    id: str = ""
+    title: str = ""
+    details: str = ""
+
+
+@dataclasses.dataclass
+class HoldingView:
+    code: str = ""
+    name: str = ""
+    category: str = ""
+    since: str = ""
+
+
+@dataclasses.dataclass
+class OfferCard:
+    code: str = ""
+    name: str = ""
+    category: str = ""
+    rank: int = 0
+    is_best: bool = False
+    badge: str = ""
+    probability: str = ""
+    uplift: str = ""
+    explanation: str = ""
+    source: str = ""
+    reasons: list[str] = dataclasses.field(default_factory=list)
+    alternatives: str = ""
+    responded: bool = False
+    response_text: str = ""
+
+
+@dataclasses.dataclass
+class NotificationView:
+    id: str = ""
+    title: str = ""
+    body: str = ""
+    when: str = ""
+    unread: bool = True
+
+
+@dataclasses.dataclass
+class OperationRow:
+    id: str = ""
+    date: str = ""
+    amount: str = ""
+    negative: bool = False
+    category: str = ""
+    description: str = ""
+
+
+@dataclasses.dataclass
+class OfferChange:
+    code: str = ""
+    name: str = ""
+    status: str = ""  # new | removed | up | down | same
+    status_text: str = ""
+    before: str = ""
+    after: str = ""
+
+
+@dataclasses.dataclass
+class ProbabilityRow:
+    code: str = ""
+    name: str = ""
+    probability: float = 0.0
+    percent: str = ""
+    held: bool = False
+
+
+@dataclasses.dataclass
+class StrategyColumn:
+    strategy: str = ""
+    title: str = ""
+    error: str = ""
+    note: str = ""
+    offers: list[OfferCard] = dataclasses.field(default_factory=list)
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def product_name(product: dict[str, Any] | None, lang: str) -> str:
+    if not product:
+        return "—"
+    name = product.get("nameEn") if lang == "en" else product.get("nameRu")
+    return str(name or product.get("nameRu") or product.get("nameEn") or product.get("code") or "—")
+
+
+def pct(value: Any, digits: int = 1, signed: bool = False) -> str:
+    if value is None or not isinstance(value, int | float) or math.isnan(float(value)):
+        return "—"
+    fmt = f"{{:{'+' if signed else ''}.{digits}f}}%"
+    return fmt.format(float(value) * 100)
+
+
+def money(value: Any) -> str:
+    if value is None:
+        return "—"
+    try:
+        return f"{float(value):+,.2f}".replace(",", " ")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def short_date(value: Any) -> str:
+    """'2016-05-28' from a Date or DateTime string (ISO); the input when unparseable."""
+    if not value:
+        return ""
+    raw = str(value)
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        return raw[:10]
+
+
+def short_datetime(value: Any) -> str:
+    if not value:
+        return ""
+    raw = str(value)
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return raw[:16]
+
+
+# --- clients and products ---------------------------------------------------------------------
+
+
+def client_rows(clients: list[dict[str, Any]], lang: str) -> list[ClientRow]:
+    rows = []
+    for c in clients:
+        parts = []
+        if c.get("age") is not None:
+            parts.append(f"{text(lang, 'age')}: {c['age']}")
+        if c.get("segment"):
+            parts.append(label(lang, "segment", c["segment"]))
+        if c.get("income") is not None:
+            parts.append(f"{float(c['income']):,.0f} €".replace(",", " "))
+        parts.append(f"{text(lang, 'products_count')}: {c.get('nProducts', 0)}")
+        rows.append(ClientRow(id=str(c["id"]), title=f"#{c['id']}", details=" · ".join(parts)))
+    return rows
+
+
+def holding_views(client: dict[str, Any] | None, lang: str) -> list[HoldingView]:
+    if not client:
+        return []
+    out = []
+    for h in client.get("holdings") or []:
+        p = h.get("product") or {}
+        out.append(
+            HoldingView(
+                code=str(p.get("code", "")),
+                name=product_name(p, lang),
+                category=str(p.get("category", "")),
+                since=short_date(h.get("since")),
+            )
+        )
+    return out
+
+
+# --- offers ---------------------------------------------------------------------------------
+
+
+def _reason_lines(offer: dict[str, Any], limit: int = 3) -> list[str]:
+    lines: list[str] = [str(t) for t in offer.get("reasonTexts") or [] if t]
+    reasons = sorted(
+        (r for r in offer.get("reasons") or [] if r.get("text")),
+        key=lambda r: -abs(float(r.get("contribution") or 0.0)),
+    )
+    for r in reasons:
+        if str(r["text"]) not in lines:
+            lines.append(str(r["text"]))
+    return lines[:limit]
+
+
+def offer_cards(
+    recommendation: dict[str, Any] | None, lang: str, responses: dict[str, str] | None = None
+) -> list[OfferCard]:
+    """One card per offer, best first; each names the other offers as its alternatives."""
+    if not recommendation:
+        return []
+    offers = sorted(recommendation.get("offers") or [], key=lambda o: o.get("rank", 0))
+    responses = responses or {}
+    names = [product_name(o.get("product"), lang) for o in offers]
+    cards = []
+    for i, o in enumerate(offers):
+        p = o.get("product") or {}
+        code = str(p.get("code", ""))
+        others = [n for j, n in enumerate(names) if j != i][:3]
+        response = responses.get(code, "")
+        cards.append(
+            OfferCard(
+                code=code,
+                name=names[i],
+                category=str(p.get("category", "")),
+                rank=int(o.get("rank", i + 1)),
+                is_best=i == 0,
+                badge=text(lang, "best_offer") if i == 0 else text(lang, "alternative"),
+                probability=pct(o.get("probability")),
+                uplift=pct(o.get("uplift"), signed=True) if o.get("uplift") is not None else "",
+                explanation=str(o.get("explanation") or ""),
+                source=str(o.get("explanationSource") or ""),
+                reasons=_reason_lines(o),
+                alternatives=", ".join(others),
+                responded=bool(response),
+                response_text=text(lang, f"responded_{response}") if response else "",
+            )
+        )
+    return cards
+
+
+def offer_codes(recommendation: dict[str, Any] | None) -> list[str]:
+    if not recommendation:
+        return []
+    offers = sorted(recommendation.get("offers") or [], key=lambda o: o.get("rank", 0))
+    return [str((o.get("product") or {}).get("code", "")) for o in offers]
+
+
+def same_offers(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    return offer_codes(a) == offer_codes(b) and (a or {}).get("noContactReason") == (b or {}).get(
+        "noContactReason"
+    )
+
+
+def diff_offers(before: dict[str, Any] | None, after: dict[str, Any] | None, lang: str) -> list[OfferChange]:
+    """What changed between two recommendations: new, removed, moved up/down, unchanged."""
+    rank_before = {c: i + 1 for i, c in enumerate(offer_codes(before))}
+    rank_after = {c: i + 1 for i, c in enumerate(offer_codes(after))}
+    products: dict[str, dict[str, Any]] = {}
+    for rec in (before, after):
+        for o in (rec or {}).get("offers") or []:
+            p = o.get("product") or {}
+            products[str(p.get("code", ""))] = p
+    changes = []
+    for code in list(rank_after) + [c for c in rank_before if c not in rank_after]:
+        b, a = rank_before.get(code), rank_after.get(code)
+        if b is None:
+            status = "new"
+        elif a is None:
+            status = "removed"
+        elif a < b:
+            status = "up"
+        elif a > b:
+            status = "down"
+        else:
+            status = "same"
+        changes.append(
+            OfferChange(
+                code=code,
+                name=product_name(products.get(code), lang),
+                status=status,
+                status_text=text(lang, f"change_{status}"),
+                before=f"#{b}" if b else "—",
+                after=f"#{a}" if a else "—",
+            )
+        )
+    return changes
+
+
+# --- notifications and operations -------------------------------------------------------------
+
+
+def notification_views(items: list[dict[str, Any]]) -> list[NotificationView]:
+    return [
+        NotificationView(
+            id=str(n.get("id", "")),
+            title=str(n.get("title") or ""),
+            body=str(n.get("body") or ""),
+            when=short_datetime(n.get("createdAt")),
+            unread=not n.get("readAt"),
+        )
+        for n in items
+    ]
+
+
+def merge_notification(
+    items: list[dict[str, Any]], new: dict[str, Any], keep: int = 50
+) -> list[dict[str, Any]]:
+    """`new` first, without a duplicate of the same id, at most `keep` items."""
+    rest = [n for n in items if str(n.get("id")) != str(new.get("id"))]
+    return [new, *rest][:keep]
+
+
+def operation_rows(connection: dict[str, Any] | None, lang: str) -> list[OperationRow]:
+    rows = []
+    for edge in (connection or {}).get("edges") or []:
+        node = edge.get("node") or {}
+        amount = node.get("amount")
+        rows.append(
+            OperationRow(
+                id=str(node.get("id", "")),
+                date=short_date(node.get("occurredAt")),
+                amount=money(amount),
+                negative=isinstance(amount, int | float) and amount < 0,
+                category=label(lang, "category", node.get("category")),
+                description=str(node.get("description") or ""),
+            )
+        )
+    return rows
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+
+def parse_amount(raw: str) -> float | None:
+    try:
+        value = float(str(raw).strip().replace(" ", "").replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_date(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        return None
+
+
+# --- analytics -------------------------------------------------------------------------------
+
+STRATEGY_METRICS: tuple[str, ...] = (
+    "map@7",
+    "ndcg@7",
+    "recall@7",
+    "precision@7",
+    "coverage",
+    "diversity",
+    "novelty",
+    "ratio_to_oracle",
+)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if math.isnan(float(value)) else float(value)
+
+
+def strategy_rows(comparison: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per strategy: {"strategy": name, metric: value, ...} (numbers only)."""
+    rows = []
+    for entry in (comparison or {}).get("strategies") or []:
+        metrics = entry.get("metrics") or {}
+        row: dict[str, Any] = {"strategy": str(entry.get("strategy", ""))}
+        for key, value in metrics.items():
+            number = _number(value)
+            if number is not None:
+                row[key] = round(number, 6)
+        rows.append(row)
+    return rows
+
+
+def metric_keys(rows: list[dict[str, Any]]) -> list[str]:
+    present = {k for r in rows for k in r if k != "strategy"}
+    ordered = [k for k in STRATEGY_METRICS if k in present]
+    return ordered + sorted(present - set(ordered))
+
+
+def chart_key(metric: str) -> str:
+    """Recharts reads dotted/@ keys as paths: chart rows use a safe alias."""
+    return "".join(ch if ch.isalnum() else "_" for ch in metric)
+
+
+def metric_table(rows: list[dict[str, Any]], keys: list[str]) -> list[list[str]]:
+    table = []
+    for r in rows:
+        cells = [str(r["strategy"])]
+        for k in keys:
+            v = r.get(k)
+            cells.append("—" if v is None else f"{v:.4f}")
+        table.append(cells)
+    return table
+
+
+def uplift_rows(uplift: Any) -> list[dict[str, Any]]:
+    """Per-product Qini coefficients (random holdout and AIPW) from the uplift section."""
+    if not isinstance(uplift, dict) or uplift.get("available") is False:
+        return []
+    rows = []
+    for code, m in (uplift.get("products") or {}).items():
+        if not isinstance(m, dict):
+            continue
+        rnd = m.get("random") or {}
+        aipw = m.get("targeted_aipw") or {}
+        rows.append(
+            {
+                "product": str(code),
+                "qini_random": _number(rnd.get("qini")) or 0.0,
+                "qini_aipw": _number(aipw.get("qini")) or 0.0,
+                "mean_uplift": _number(m.get("mean_predicted_uplift")) or 0.0,
+            }
+        )
+    return rows
+
+
+def qini_curves(uplift: Any) -> list[dict[str, Any]]:
+    """Qini curve points, when the uplift section carries any.
+
+    Accepted shapes, per product or at the top level under "qini_curve"/"qini_curves":
+    a list of [x, y] pairs, a list of {"x", "y"} points, or {"x": [...], "y": [...]}.
+    Returns rows {"x": share targeted, <product>: incremental gain, ...} for a line chart.
+    """
+    if not isinstance(uplift, dict):
+        return []
+    curves: dict[str, list[tuple[float, float]]] = {}
+
+    def points(raw: Any) -> list[tuple[float, float]]:
+        out: list[tuple[float, float]] = []
+        if isinstance(raw, dict) and isinstance(raw.get("x"), list) and isinstance(raw.get("y"), list):
+            raw = list(zip(raw["x"], raw["y"], strict=False))
+        if isinstance(raw, list):
+            for p in raw:
+                if isinstance(p, dict):
+                    x, y = _number(p.get("x")), _number(p.get("y"))
+                elif isinstance(p, list | tuple) and len(p) == 2:
+                    x, y = _number(p[0]), _number(p[1])
+                else:
+                    x = y = None
+                if x is not None and y is not None:
+                    out.append((x, y))
+        return out
+
+    for key in ("qini_curve", "qini_curves"):
+        top = uplift.get(key)
+        if isinstance(top, dict) and not {"x", "y"} <= set(top):
+            for name, raw in top.items():
+                if pts := points(raw):
+                    curves[str(name)] = pts
+        elif pts := points(top):
+            curves["all"] = pts
+    for code, m in (uplift.get("products") or {}).items():
+        if isinstance(m, dict):
+            for sub in (m, m.get("random") or {}, m.get("targeted_aipw") or {}):
+                if isinstance(sub, dict) and (pts := points(sub.get("qini_curve"))):
+                    curves.setdefault(str(code), pts)
+    if not curves:
+        return []
+    xs = sorted({round(x, 4) for pts in curves.values() for x, _ in pts})
+    table = {x: {"x": x} for x in xs}
+    for name, pts in curves.items():
+        for x, y in pts:
+            table[round(x, 4)][chart_key(name)] = round(y, 6)
+    return [table[x] for x in xs]
+
+
+def qini_series(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted({k for r in rows for k in r if k != "x"})
+
+
+def policy_rows(policy: Any, lang: str) -> list[dict[str, Any]]:
+    """One row per policy: incremental conversions and value (true when known, else DR)."""
+    if not isinstance(policy, dict) or policy.get("available") is False:
+        return []
+    rows = []
+    for name, entry in policy.items():
+        if not isinstance(entry, dict):
+            continue
+        inc = _number(entry.get("incremental_conversions"))
+        value = _number(entry.get("policy_value_true"))
+        if value is None:
+            value = _number(entry.get("policy_value_dr"))
+        rows.append(
+            {
+                "policy": name,
+                "incremental": inc if inc is not None else 0.0,
+                "value": value if value is not None else 0.0,
+                "share_of_oracle": _number(entry.get("share_of_oracle")),
+                "contacts": entry.get("contacts"),
+            }
+        )
+    return rows
+
+
+PROFILE_NUMERIC: tuple[str, ...] = (
+    "age",
+    "income",
+    "seniority_months",
+    "spend_6m",
+    "inflow_6m",
+    "operations_6m",
+    "salary_months_6m",
+    "products_held",
+)
+PROFILE_CATEGORICAL: tuple[str, ...] = ("segment", "sex", "join_channel", "cluster")
+
+
+def profile_chart(profile: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
+    """Rows {"field", "holders", "recent"} of the median profile (holders vs recent adopters)."""
+    if not isinstance(profile, dict):
+        return []
+    holders = profile.get("holders") if isinstance(profile.get("holders"), dict) else profile
+    recent = profile.get("recent_adopters") if isinstance(profile.get("recent_adopters"), dict) else {}
+    rows = []
+    for field in PROFILE_NUMERIC:
+        h, r = _number((holders or {}).get(field)), _number((recent or {}).get(field))
+        if h is None and r is None:
+            continue
+        rows.append({"field": label(lang, "profile_field", field), "holders": h or 0.0, "recent": r or 0.0})
+    return rows
+
+
+def profile_facts(profile: dict[str, Any] | None, lang: str) -> list[str]:
+    """'Segment: Student' lines of the typical holder (categorical fields and group sizes)."""
+    if not isinstance(profile, dict):
+        return []
+    holders = profile.get("holders") if isinstance(profile.get("holders"), dict) else profile
+    recent = profile.get("recent_adopters") if isinstance(profile.get("recent_adopters"), dict) else {}
+    facts = []
+    if holders and "clients" in holders:
+        facts.append(f"{text(lang, 'holders')}: {holders['clients']}")
+    if recent and "clients" in recent:
+        facts.append(f"{text(lang, 'recent_adopters')}: {recent['clients']}")
+    for field in PROFILE_CATEGORICAL:
+        value = (holders or {}).get(field)
+        if value not in (None, "", "nan"):
+            shown = label(lang, "segment", str(value)) if field == "segment" else str(value)
+            facts.append(f"{label(lang, 'profile_field', field)}: {shown}")
+    return facts
+
+
+def probability_rows(items: list[dict[str, Any]], lang: str) -> list[ProbabilityRow]:
+    rows = [
+        ProbabilityRow(
+            code=str((i.get("product") or {}).get("code", "")),
+            name=product_name(i.get("product"), lang),
+            probability=round(float(i.get("probability") or 0.0), 6),
+            percent=pct(i.get("probability"), digits=2),
+            held=bool(i.get("held")),
+        )
+        for i in items
+    ]
+    return sorted(rows, key=lambda r: -r.probability)
+
+
+def keep_responded(
+    current: dict[str, Any] | None, updated: dict[str, Any], responded: set[str]
+) -> dict[str, Any]:
+    """The updated recommendation, with the offers already answered kept on top (marked on
+    their cards), then the updated offers not answered yet; ranks renumbered."""
+
+    def code(o: dict[str, Any]) -> str:
+        return str((o.get("product") or {}).get("code", ""))
+
+    old = sorted((current or {}).get("offers") or [], key=lambda o: o.get("rank", 0))
+    kept = [o for o in old if code(o) in responded]
+    fresh = [
+        o
+        for o in sorted(updated.get("offers") or [], key=lambda o: o.get("rank", 0))
+        if code(o) not in responded
+    ]
+    offers = [{**o, "rank": i + 1} for i, o in enumerate(kept + fresh)]
+    return {**updated, "offers": offers}
