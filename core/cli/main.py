@@ -7,6 +7,7 @@ import logging
 import typer
 
 from core.cli import analytics as analytics_cli
+from core.cli import api as api_cli
 from core.cli import catalog as catalog_cli
 from core.cli import data as data_cli
 from core.cli import db as db_cli
@@ -22,6 +23,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(analytics_cli.app, name="analytics")
+app.add_typer(api_cli.app, name="api")
 app.command()(models_cli.train)
 app.command()(models_cli.evaluate)
 app.command()(recommend_cli.recommend)

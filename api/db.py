@@ -1,0 +1,61 @@
+"""The API's database access: one asyncpg pool per process, with a query counter.
+
+Resolvers read through `Database.fetch*` (counted: tests check that DataLoaders keep a page
+of clients at a bounded number of queries); write use cases get a pooled connection from
+`Database.connection()` and run their own transaction (core.services.commands).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from core.db.urls import plain_url
+
+
+def jsonb(value: Any) -> Any:
+    """asyncpg returns json/jsonb as text (no codec is set: core code passes JSON text)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class Database:
+    def __init__(self, url: str, max_size: int = 20) -> None:
+        self.url = plain_url(url)
+        self.max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+        self.queries = 0
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            # min_size 0: the process starts (and /healthz answers) while the database is down.
+            self._pool = await asyncpg.create_pool(
+                self.url, min_size=0, max_size=self.max_size, command_timeout=30
+            )
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = await self.pool()
+        async with pool.acquire() as conn:
+            yield conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.queries += 1
+        return list(await (await self.pool()).fetch(sql, *args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        self.queries += 1
+        return await (await self.pool()).fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        self.queries += 1
+        return await (await self.pool()).fetchval(sql, *args)

@@ -1,0 +1,55 @@
+"""`recsys api`: serve the GraphQL API (uvicorn); `recsys api schema` prints its SDL."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from core.cli.common import fail
+
+app = typer.Typer(
+    help="GraphQL API: `recsys api` serves it, `recsys api schema` prints the schema (SDL).",
+    invoke_without_command=True,
+)
+
+
+@app.callback()
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option(None, "--host", help="Bind address (default: API_HOST)."),
+    port: int = typer.Option(None, "--port", help="Port (default: API_PORT)."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Serve GraphQL at /graphql (HTTP and graphql-transport-ws), /healthz, /readyz, /metrics."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import logging
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.config import ConfigError
+    from core.settings import get_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    try:
+        asgi = create_app(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+    uvicorn.run(
+        asgi,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level=log_level,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL); schema.graphql at the repository root is this output."""
+    from api.schema import sdl
+
+    sys.stdout.write(sdl())

@@ -1,0 +1,718 @@
+"""GraphQL API through the real ASGI app against a small trained population: every query and
+mutation, the outbox events of writes, malformed input, the authorization matrix, DataLoader
+query counts, limits (depth, aliases, body size, rate), error masking, health and metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from api.schema import sdl
+from tests.test_api_helpers import (
+    FAST_UPLIFT,
+    PARTNER_KEY,
+    client_for,
+    code,
+    counts,
+    gql,
+    make_app,
+    ok,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+WRITE_TABLES = ("client", "operation", "holding", "product_event", "offer_log", "outbox", "recommendation")
+
+
+@pytest.fixture(scope="module")
+async def population(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """400 simulated clients x 6 months, a quickly trained model set and an evaluation run."""
+    from core.data.generate import generate_to_db
+    from core.models.hybrid import HybridParams
+    from core.services.registry import record_run
+    from core.services.training import train_and_save
+
+    await generate_to_db(
+        400,
+        6,
+        seed=7,
+        url=db_url,
+        chunk_size=400,
+        truth_dir=tmp_path_factory.mktemp("truth"),
+        show_progress=False,
+    )
+    await train_and_save(
+        db_url, params=HybridParams(iterations_any=20, iterations_which=20), uplift_params=FAST_UPLIFT
+    )
+    conn = await asyncpg.connect(db_url)
+    try:
+        await record_run(
+            conn,
+            "evaluation",
+            "v-test",
+            train_from=None,
+            train_to=None,
+            params={},
+            metrics={
+                "strategies": {"hybrid": {"map@7": 0.02}, "popularity": {"map@7": 0.015}},
+                "uplift": {"products": {}},
+                "policy": {"budget_share": 0.2},
+                "window": {"target_month": "2015-06-01"},
+                "test": {"clients": 400},
+            },
+            artifact_path=None,
+        )
+    finally:
+        await conn.close()
+    return db_url
+
+
+@pytest.fixture(scope="module")
+async def app(population: str) -> AsyncIterator[Any]:
+    app = make_app(population)
+    yield app
+    await app.state.recsys.db.close()
+
+
+@pytest.fixture(scope="module")
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def ids(population: str) -> dict[str, int]:
+    """A client with holdings and operations (consenting, adult), and another client."""
+    conn = await asyncpg.connect(population)
+    try:
+        own = await conn.fetchval(
+            "SELECT c.id FROM client c WHERE c.marketing_consent AND NOT c.contact_opt_out AND c.age >= 25 "
+            "AND EXISTS (SELECT 1 FROM holding h WHERE h.client_id = c.id) "
+            "AND (SELECT count(*) FROM operation o WHERE o.client_id = c.id) >= 30 ORDER BY c.id LIMIT 1"
+        )
+        other = await conn.fetchval("SELECT min(id) FROM client WHERE id <> $1", own)
+    finally:
+        await conn.close()
+    return {"own": int(own), "other": int(other)}
+
+
+@pytest.fixture(scope="module")
+async def tokens(http: httpx.AsyncClient, ids: dict[str, int]) -> dict[str, str]:
+    own = ok(
+        await gql(
+            http,
+            "mutation($id: ID!) { demoLogin(clientId: $id) { token role clientId } }",
+            {"id": str(ids["own"])},
+        )
+    )["demoLogin"]
+    assert own["role"] == "CLIENT" and own["clientId"] == str(ids["own"])
+    other = ok(
+        await gql(
+            http, "mutation($id: ID!) { demoLogin(clientId: $id) { token } }", {"id": str(ids["other"])}
+        )
+    )
+    analyst = ok(await gql(http, 'mutation { analystLogin(password: "analyst") { token role clientId } }'))
+    assert analyst["analystLogin"]["role"] == "ANALYST" and analyst["analystLogin"]["clientId"] is None
+    return {
+        "own": own["token"],
+        "other": other["demoLogin"]["token"],
+        "analyst": analyst["analystLogin"]["token"],
+    }
+
+
+# --- schema -------------------------------------------------------------------------------------
+
+
+def test_schema_file_is_the_printed_schema() -> None:
+    assert (ROOT / "schema.graphql").read_text(encoding="utf-8") == sdl(), (
+        "schema.graphql is stale: run `recsys api schema > schema.graphql`"
+    )
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+async def test_products_are_public(http: httpx.AsyncClient) -> None:
+    data = ok(await gql(http, "{ products { code kind category nameRu nameEn isCredit minAge } }"))
+    kinds = {p["kind"] for p in data["products"]}
+    assert kinds == {"bank", "partner"} and len(data["products"]) > 18
+    partner = ok(await gql(http, '{ products(kind: "partner") { code kind } }'))["products"]
+    assert partner and all(p["kind"] == "partner" for p in partner)
+    assert code(await gql(http, '{ products(kind: "loans") { code } }')) == "BAD_USER_INPUT"
+
+
+async def test_me_and_client_profile(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int]
+) -> None:
+    query = "{ me { id age sex segment language marketingConsent holdings { since product { code kind } } } }"
+    me = ok(await gql(http, query, token=tokens["own"]))["me"]
+    assert me["id"] == str(ids["own"]) and me["language"] in ("RU", "EN")
+    assert me["holdings"] and all(h["product"]["kind"] == "bank" and h["since"] for h in me["holdings"])
+    same = ok(
+        await gql(
+            http,
+            "query($id: ID!) { client(id: $id) { id age } }",
+            {"id": str(ids["own"])},
+            token=tokens["own"],
+        )
+    )["client"]
+    assert same == {"id": me["id"], "age": me["age"]}
+    assert ok(await gql(http, "{ me { id } }", token=tokens["analyst"]))["me"] is None
+    assert code(await gql(http, "{ me { id } }")) == "UNAUTHENTICATED"
+    assert code(await gql(http, '{ client(id: "999999999") { id } }', token=tokens["analyst"])) == "NOT_FOUND"
+    assert code(await gql(http, '{ client(id: "abc") { id } }', token=tokens["analyst"])) == "BAD_USER_INPUT"
+
+
+OPS = """query($first: Int, $after: String, $category: String, $from: Date, $to: Date) {
+  me { operations(first: $first, after: $after, category: $category, dateFrom: $from, dateTo: $to) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id occurredAt amount category } } } } }"""
+
+
+async def test_operations_cursor_pagination_and_filters(
+    http: httpx.AsyncClient, tokens: dict[str, str], population: str, ids: dict[str, int]
+) -> None:
+    t = tokens["own"]
+    first = ok(await gql(http, OPS, {"first": 10}, token=t))["me"]["operations"]
+    total = first["totalCount"]
+    assert total >= 30 and len(first["edges"]) == 10 and first["pageInfo"]["hasNextPage"]
+    seen, after = [], None
+    while True:
+        page = ok(await gql(http, OPS, {"first": 7, "after": after}, token=t))["me"]["operations"]
+        seen += [e["node"] for e in page["edges"]]
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+    assert len(seen) == total and len({n["id"] for n in seen}) == total
+    times = [n["occurredAt"] for n in seen]
+    assert times == sorted(times, reverse=True)
+    category = seen[0]["category"]
+    only = ok(await gql(http, OPS, {"first": 100, "category": category}, token=t))["me"]["operations"]
+    assert only["edges"] and all(e["node"]["category"] == category for e in only["edges"])
+    day = seen[0]["occurredAt"][:10]
+    window = ok(await gql(http, OPS, {"first": 100, "from": day, "to": day}, token=t))["me"]["operations"]
+    assert window["edges"] and all(e["node"]["occurredAt"][:10] == day for e in window["edges"])
+    assert code(await gql(http, OPS, {"first": 101}, token=t)) == "BAD_USER_INPUT"
+    assert code(await gql(http, OPS, {"first": 5, "after": "garbage!"}, token=t)) == "BAD_USER_INPUT"
+    bad = await gql(http, OPS, {"first": 5, "category": "casino"}, token=t)
+    assert code(bad) == "BAD_USER_INPUT" and bad["errors"][0]["extensions"]["field"] == "category"
+
+
+REC = """query($id: ID!, $s: Strategy) { recommendations(clientId: $id, strategy: $s) {
+  id clientId strategy modelVersion createdAt noContactReason
+  offers { rank probability uplift expectedValue reasonCodes reasonTexts explanation explanationSource
+           propensity exploration response reasons { feature contribution } product { code kind } } } }"""
+
+
+async def test_recommendations_latest_stored_or_computed_once(
+    http: httpx.AsyncClient, tokens: dict[str, str], population: str, ids: dict[str, int]
+) -> None:
+    cid = ids["own"]
+    before = (await counts(population, ("recommendation",)))["recommendation"]
+    first = ok(await gql(http, REC, {"id": str(cid)}, token=tokens["own"]))["recommendations"]
+    assert first["strategy"] == "UPLIFT_RULES" and first["id"] and first["modelVersion"]
+    assert (await counts(population, ("recommendation",)))["recommendation"] == before + 1
+    again = ok(await gql(http, REC, {"id": str(cid)}, token=tokens["own"]))["recommendations"]
+    assert again["id"] == first["id"]  # served from the stored row, not recomputed
+    assert (await counts(population, ("recommendation",)))["recommendation"] == before + 1
+    for o in first["offers"]:
+        assert 0 <= o["probability"] <= 1 and o["reasonCodes"] and o["explanation"]
+        assert o["explanationSource"] == "template" and o["response"] is None
+    if not first["offers"]:
+        assert first["noContactReason"]
+    # The worker's rows (with an explainer's text) win as soon as they are newer.
+    items = [
+        {
+            "product_code": "recibo",
+            "kind": "bank",
+            "category": "services",
+            "rank": 1,
+            "score": 3.0,
+            "expected_value": 3.0,
+            "p_take": 0.2,
+            "uplift": 0.05,
+            "reason_codes": ["UPLIFT_POSITIVE"],
+            "reasons": [["age", 0.3]],
+            "name": "x",
+            "reason_texts": ["Offer raises the chance"],
+            "propensity": 0.9,
+            "explanation": "Because you pay bills.",
+            "explanation_source": "openai",
+        },
+        {
+            "product_code": "tjcr_fin",
+            "kind": "bank",
+            "category": "cards",
+            "rank": 2,
+            "score": 1.0,
+            "expected_value": 1.0,
+            "p_take": 0.1,
+            "uplift": None,
+            "reason_codes": ["A", "B"],
+            "reasons": [],
+            "name": "y",
+            "reason_texts": ["First reason", "Second reason"],
+        },
+    ]
+    conn = await asyncpg.connect(population)
+    try:
+        rec_id = await conn.fetchval(
+            "INSERT INTO recommendation (client_id, strategy, model_version, items) "
+            "VALUES ($1, 'uplift+rules', 'v9', $2::jsonb) RETURNING id",
+            cid,
+            json.dumps(items),
+        )
+    finally:
+        await conn.close()
+    latest = ok(await gql(http, REC, {"id": str(cid)}, token=tokens["own"]))["recommendations"]
+    assert latest["id"] == str(rec_id) and latest["modelVersion"] == "v9"
+    top, alt = latest["offers"]
+    assert top["explanation"] == "Because you pay bills." and top["explanationSource"] == "openai"
+    assert top["reasons"] == [{"feature": "age", "contribution": 0.3}] and top["uplift"] == 0.05
+    assert alt["explanation"] == "First reason. Second reason." and alt["explanationSource"] == "template"
+    assert alt["uplift"] is None
+
+
+async def test_analysts_compare_strategies(
+    http: httpx.AsyncClient, tokens: dict[str, str], population: str, ids: dict[str, int]
+) -> None:
+    before = (await counts(population, ("recommendation",)))["recommendation"]
+    for strategy in ("HYBRID", "POPULARITY", "RULES", "CF"):
+        rec = ok(await gql(http, REC, {"id": str(ids["other"]), "s": strategy}, token=tokens["analyst"]))
+        rec = rec["recommendations"]
+        assert rec["strategy"] == strategy and rec["id"] is None
+        probs = [o["probability"] for o in rec["offers"]]
+        assert rec["offers"] and probs == sorted(probs, reverse=True)
+        assert [o["rank"] for o in rec["offers"]] == list(range(1, len(probs) + 1))
+    assert (await counts(population, ("recommendation",)))["recommendation"] == before  # nothing stored
+    llm = await gql(http, REC, {"id": str(ids["other"]), "s": "LLM"}, token=tokens["analyst"])
+    assert code(llm) == "BAD_USER_INPUT" and llm["errors"][0]["extensions"]["field"] == "strategy"
+    hybrid = await gql(http, REC, {"id": str(ids["own"]), "s": "HYBRID"}, token=tokens["own"])
+    assert code(hybrid) == "FORBIDDEN"
+
+
+NOTES = """query($id: ID!, $unread: Boolean) { notifications(clientId: $id, unreadOnly: $unread) {
+  id clientId createdAt kind title body readAt product { code } } }"""
+
+
+async def test_notifications_and_mark_read(
+    http: httpx.AsyncClient, tokens: dict[str, str], population: str, ids: dict[str, int]
+) -> None:
+    cid = ids["own"]
+    conn = await asyncpg.connect(population)
+    try:
+        note_ids = [
+            await conn.fetchval(
+                "INSERT INTO notification (client_id, kind, language, title, body, product_code) "
+                "VALUES ($1, 'offer', 'ru', $2, 'body', $3) RETURNING id",
+                cid,
+                f"title {i}",
+                code_,
+            )
+            for i, code_ in enumerate(["recibo", None])
+        ]
+        other_note = await conn.fetchval(
+            "INSERT INTO notification (client_id, kind, language, title, body) "
+            "VALUES ($1, 'offer', 'ru', 't', 'b') RETURNING id",
+            ids["other"],
+        )
+    finally:
+        await conn.close()
+    notes = ok(await gql(http, NOTES, {"id": str(cid)}, token=tokens["own"]))["notifications"]
+    assert [n["id"] for n in notes[:2]] == [str(i) for i in reversed(note_ids)]
+    assert notes[1]["product"] == {"code": "recibo"} and notes[0]["product"] is None
+    mark = "mutation($id: ID!) { markNotificationRead(id: $id) { id readAt } }"
+    read = ok(await gql(http, mark, {"id": str(note_ids[0])}, token=tokens["own"]))["markNotificationRead"]
+    assert read["readAt"]
+    unread = ok(await gql(http, NOTES, {"id": str(cid), "unread": True}, token=tokens["own"]))[
+        "notifications"
+    ]
+    assert str(note_ids[0]) not in {n["id"] for n in unread} and str(note_ids[1]) in {n["id"] for n in unread}
+    assert code(await gql(http, mark, {"id": str(other_note)}, token=tokens["own"])) == "FORBIDDEN"
+    assert code(await gql(http, mark, {"id": "99999999"}, token=tokens["own"])) == "NOT_FOUND"
+
+
+# --- analytics ----------------------------------------------------------------------------------
+
+
+async def test_model_comparison_profiles_probabilities_and_offer_stats(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int]
+) -> None:
+    comparison = ok(
+        await gql(
+            http,
+            "{ modelComparison { version createdAt strategies { strategy metrics } "
+            "uplift policy window test } }",
+            token=tokens["analyst"],
+        )
+    )["modelComparison"]
+    assert comparison["version"] == "v-test" and comparison["createdAt"]
+    assert {s["strategy"]: s["metrics"]["map@7"] for s in comparison["strategies"]} == {
+        "hybrid": 0.02,
+        "popularity": 0.015,
+    }
+    assert comparison["policy"] == {"budget_share": 0.2}
+    partner_view = ok(await gql(http, "{ modelComparison { version } }", api_key=PARTNER_KEY))
+    assert partner_view["modelComparison"]["version"] == "v-test"
+
+    profiles = ok(
+        await gql(http, "{ productProfiles { productCode holders profile } }", token=tokens["analyst"])
+    )
+    by_code = {p["productCode"]: p for p in profiles["productProfiles"]}
+    assert by_code["cco_fin"]["holders"] > 0 and by_code["cco_fin"]["profile"]["holders"]["age"] > 0
+    one = ok(
+        await gql(
+            http,
+            '{ productProfiles(productCode: "cco_fin") { productCode holders } }',
+            token=tokens["analyst"],
+        )
+    )["productProfiles"]
+    assert one == [{"productCode": "cco_fin", "holders": by_code["cco_fin"]["holders"]}]
+    partner = ok(await gql(http, "{ productProfiles { productCode holders profile } }", api_key=PARTNER_KEY))
+    for p in partner["productProfiles"]:
+        for group in ("holders", "recent_adopters"):
+            summary = p["profile"][group]
+            if summary["clients"] < 10:
+                assert summary == {"clients": summary["clients"], "suppressed": True}
+
+    query = """query($id: ID!) {
+      clientProbabilities(clientId: $id) { probability held eligible product { code } } }"""
+    probs = ok(await gql(http, query, {"id": str(ids["own"])}, token=tokens["analyst"]))[
+        "clientProbabilities"
+    ]
+    assert len(probs) == 18 and all(0 <= p["probability"] <= 1 for p in probs)
+    assert [p["probability"] for p in probs] == sorted((p["probability"] for p in probs), reverse=True)
+    assert all(not p["eligible"] for p in probs if p["held"]) and any(p["held"] for p in probs)
+
+    stats = ok(
+        await gql(
+            http, "{ offerStats { product { code kind } shown accepted converted } }", api_key=PARTNER_KEY
+        )
+    )["offerStats"]
+    assert stats and all(s["product"]["kind"] == "partner" for s in stats)
+    everything = ok(await gql(http, "{ offerStats { product { code } shown } }", token=tokens["analyst"]))
+    assert sum(s["shown"] for s in everything["offerStats"]) > 0  # the simulator's campaigns
+    assert code(await gql(http, '{ offerStats(productCode: "cco_fin") { shown } }', api_key=PARTNER_KEY)) == (
+        "FORBIDDEN"
+    )
+
+
+async def test_clients_search_and_demo_picker(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int], population: str
+) -> None:
+    query = (
+        "query($s: String, $first: Int, $after: ID) { clients(search: $s, first: $first, after: $after) "
+        "{ id age segment income nProducts holdings { product { code } } } }"
+    )
+    page = ok(await gql(http, query, {"first": 5}, token=tokens["analyst"]))["clients"]
+    assert len(page) == 5 and [int(c["id"]) for c in page] == sorted(int(c["id"]) for c in page)
+    assert all(c["nProducts"] == len(c["holdings"]) for c in page)
+    more = ok(await gql(http, query, {"first": 5, "after": page[-1]["id"]}, token=tokens["analyst"]))[
+        "clients"
+    ]
+    assert int(more[0]["id"]) > int(page[-1]["id"])
+    found = ok(await gql(http, query, {"s": str(ids["own"])}, token=tokens["analyst"]))["clients"]
+    assert str(ids["own"]) in {c["id"] for c in found}
+    students = ok(await gql(http, query, {"s": "student", "first": 50}, token=tokens["analyst"]))["clients"]
+    assert students and all(c["segment"] == "student" for c in students)
+    # Demo login on: the login picker works without a token; partners never get the list.
+    assert ok(await gql(http, query, {"first": 3}))["clients"]
+    assert code(await gql(http, query, {"first": 3}, api_key=PARTNER_KEY)) == "FORBIDDEN"
+    app = make_app(population, {"demo_login": False})
+    async with client_for(app) as closed:
+        assert code(await gql(closed, query, {"first": 3})) == "UNAUTHENTICATED"
+        assert code(await gql(closed, query, {"first": 3}, token=tokens["own"])) == "FORBIDDEN"
+        assert ok(await gql(closed, query, {"first": 3}, token=tokens["analyst"]))["clients"]
+        denied = await gql(closed, 'mutation { demoLogin(clientId: "1") { token } }')
+        assert code(denied) == "FORBIDDEN"
+        assert (
+            code(await gql(closed, 'mutation { analystLogin(password: "analyst") { token } }')) == "FORBIDDEN"
+        )
+    await app.state.recsys.db.close()
+    assert code(await gql(http, 'mutation { analystLogin(password: "nope") { token } }')) == "UNAUTHENTICATED"
+    assert code(await gql(http, 'mutation { demoLogin(clientId: "99999999") { token } }')) == "NOT_FOUND"
+
+
+# --- mutations ----------------------------------------------------------------------------------
+
+
+async def _outbox(url: str, since_id: int) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT id, event_type, key, payload, topic FROM outbox WHERE id > $1 ORDER BY id", since_id
+        )
+    finally:
+        await conn.close()
+    return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+
+async def _last_outbox_id(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox"))
+    finally:
+        await conn.close()
+
+
+REGISTER = """mutation($input: RegisterClientInput!) { registerClient(input: $input) {
+  token client { id age sex segment income language marketingConsent holdings { product { code } } }
+  recommendation { id strategy noContactReason
+    offers { rank probability product { code } reasonCodes } } } }"""
+
+
+async def test_register_client_cold_start(http: httpx.AsyncClient, population: str) -> None:
+    mark = await _last_outbox_id(population)
+    payload = {
+        "age": 34,
+        "sex": "V",
+        "segment": "individual",
+        "income": 72000.5,
+        "joinChannel": "KAT",
+        "provinceCode": "28",
+        "language": "EN",
+        "marketingConsent": True,
+    }
+    data = ok(await gql(http, REGISTER, {"input": payload}))["registerClient"]
+    client = data["client"]
+    assert client["age"] == 34 and client["income"] == 72000.5 and client["language"] == "EN"
+    assert client["holdings"] == []
+    rec = data["recommendation"]
+    assert rec["strategy"] == "UPLIFT_RULES" and rec["id"]  # offers computed (and stored) at once
+    assert rec["offers"] or rec["noContactReason"]
+    assert any(o["probability"] > 0 for o in rec["offers"]) or rec["noContactReason"]
+    events = await _outbox(population, mark)
+    assert [(e["event_type"], e["key"]) for e in events] == [("client_registered", client["id"])]
+    me = ok(await gql(http, "{ me { id segment } }", token=data["token"]))["me"]
+    assert me == {"id": client["id"], "segment": "individual"}
+    again = ok(await gql(http, REC, {"id": client["id"]}, token=data["token"]))["recommendations"]
+    assert again["id"] == rec["id"]
+
+
+ADD_OP = """mutation($input: AddOperationInput!) { addOperation(input: $input) {
+  id occurredAt amount category description } }"""
+
+
+async def test_add_operation_and_its_event(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int], population: str
+) -> None:
+    mark = await _last_outbox_id(population)
+    when = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+    op = ok(
+        await gql(
+            http,
+            ADD_OP,
+            {
+                "input": {
+                    "clientId": str(ids["own"]),
+                    "amount": -42.5,
+                    "category": "auto",
+                    "occurredAt": when.isoformat(),
+                    "description": "tyres",
+                }
+            },
+            token=tokens["own"],
+        )
+    )["addOperation"]
+    assert op["amount"] == -42.5 and op["category"] == "auto" and op["description"] == "tyres"
+    assert datetime.fromisoformat(op["occurredAt"]) == when
+    now_op = ok(
+        await gql(
+            http,
+            ADD_OP,
+            {"input": {"clientId": str(ids["own"]), "amount": 1000, "category": "salary"}},
+            token=tokens["own"],
+        )
+    )["addOperation"]
+    assert abs(datetime.fromisoformat(now_op["occurredAt"]) - datetime.now(UTC)) < timedelta(minutes=1)
+    events = await _outbox(population, mark)
+    assert [e["event_type"] for e in events] == ["operation_added", "operation_added"]
+    assert events[0]["payload"]["operation_id"] == int(op["id"]) and events[0]["key"] == str(ids["own"])
+    latest = ok(await gql(http, OPS, {"first": 1}, token=tokens["own"]))["me"]["operations"]["edges"][0][
+        "node"
+    ]
+    assert latest["id"] == now_op["id"]
+
+
+TAKE = """mutation($id: ID!, $p: String!) {
+  takeProduct(clientId: $id, productCode: $p) { id holdings { product { code } } } }"""
+DROP = """mutation($id: ID!, $p: String!) {
+  dropProduct(clientId: $id, productCode: $p) { id holdings { product { code } } } }"""
+
+
+async def test_take_and_drop_products(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int], population: str
+) -> None:
+    cid = str(ids["own"])
+    held = {
+        h["product"]["code"]
+        for h in ok(await gql(http, "{ me { holdings { product { code } } } }", token=tokens["own"]))["me"][
+            "holdings"
+        ]
+    }
+    target = next(p for p in ("recibo", "tjcr_fin", "ecue_fin", "dela_fin", "reca_fin") if p not in held)
+    mark = await _last_outbox_id(population)
+    taken = ok(await gql(http, TAKE, {"id": cid, "p": target}, token=tokens["own"]))["takeProduct"]
+    assert target in {h["product"]["code"] for h in taken["holdings"]}
+    twice = await gql(http, TAKE, {"id": cid, "p": target}, token=tokens["own"])
+    assert code(twice) == "BAD_USER_INPUT" and twice["errors"][0]["extensions"]["field"] == "productCode"
+    dropped = ok(await gql(http, DROP, {"id": cid, "p": target}, token=tokens["own"]))["dropProduct"]
+    assert target not in {h["product"]["code"] for h in dropped["holdings"]}
+    assert {h["product"]["code"] for h in dropped["holdings"]} == held
+    events = await _outbox(population, mark)
+    assert [(e["event_type"], e["payload"]["product_code"]) for e in events] == [
+        ("product_taken", target),
+        ("product_dropped", target),
+    ]
+    conn = await asyncpg.connect(population)
+    try:
+        kinds = await conn.fetch(
+            "SELECT kind FROM product_event WHERE client_id = $1 AND product_code = $2 "
+            "AND occurred_at IS NOT NULL",
+            ids["own"],
+            target,
+        )
+    finally:
+        await conn.close()
+    assert sorted(r["kind"] for r in kinds) == ["add", "drop"]
+
+
+RESPOND = """mutation($id: ID!, $p: String!, $r: OfferResponse!) {
+  respondToOffer(clientId: $id, productCode: $p, response: $r) {
+    id offers { product { code } response } } }"""
+
+
+async def test_respond_to_offer(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int], population: str
+) -> None:
+    cid = str(ids["own"])
+    rec = ok(await gql(http, REC, {"id": cid}, token=tokens["own"]))["recommendations"]
+    product = rec["offers"][0]["product"]["code"]
+    mark = await _last_outbox_id(population)
+    answered = ok(await gql(http, RESPOND, {"id": cid, "p": product, "r": "DECLINE"}, token=tokens["own"]))
+    answered = answered["respondToOffer"]
+    assert answered["id"] == rec["id"]
+    assert {o["product"]["code"]: o["response"] for o in answered["offers"]}[product] == "DECLINE"
+    changed = ok(await gql(http, RESPOND, {"id": cid, "p": product, "r": "ACCEPT"}, token=tokens["own"]))
+    assert {o["product"]["code"]: o["response"] for o in changed["respondToOffer"]["offers"]}[
+        product
+    ] == "ACCEPT"
+    events = await _outbox(population, mark)
+    assert [(e["event_type"], e["payload"]["response"]) for e in events] == [
+        ("offer_feedback", "decline"),
+        ("offer_feedback", "accept"),
+    ]
+    conn = await asyncpg.connect(population)
+    try:
+        logged = await conn.fetch(
+            "SELECT response, arm, recommendation_id FROM offer_log "
+            "WHERE client_id = $1 AND product_code = $2 "
+            "AND recommendation_id = $3",
+            ids["own"],
+            product,
+            int(rec["id"]),
+        )
+    finally:
+        await conn.close()
+    assert [(r["response"], r["arm"]) for r in logged] == [("accept", "treatment")]
+    not_offered = await gql(http, RESPOND, {"id": cid, "p": "ctju_fin", "r": "DISMISS"}, token=tokens["own"])
+    assert code(not_offered) == "BAD_USER_INPUT"
+
+
+# --- malformed input: BAD_USER_INPUT naming the field, nothing stored ---------------------------
+
+NOW = datetime.now(UTC)
+BAD_INPUTS: list[tuple[str, str, dict[str, Any], str]] = [
+    # (name, mutation, variables (clientId filled in), field)
+    ("amount zero", ADD_OP, {"input": {"amount": 0, "category": "auto"}}, "amount"),
+    ("amount cents", ADD_OP, {"input": {"amount": 0.001, "category": "auto"}}, "amount"),
+    ("amount huge", ADD_OP, {"input": {"amount": 1e7 + 1, "category": "auto"}}, "amount"),
+    ("amount inf", ADD_OP, {"input": {"amount": "__1e400__", "category": "auto"}}, "amount"),
+    ("category", ADD_OP, {"input": {"amount": 5, "category": "casino"}}, "category"),
+    (
+        "future",
+        ADD_OP,
+        {"input": {"amount": 5, "category": "auto", "occurredAt": (NOW + timedelta(minutes=5)).isoformat()}},
+        "occurredAt",
+    ),
+    (
+        "too old",
+        ADD_OP,
+        {"input": {"amount": 5, "category": "auto", "occurredAt": "1999-12-31T23:00:00+00:00"}},
+        "occurredAt",
+    ),
+    (
+        "description",
+        ADD_OP,
+        {"input": {"amount": 5, "category": "auto", "description": "x" * 501}},
+        "description",
+    ),
+    ("client id", ADD_OP, {"input": {"clientId": "abc", "amount": 5, "category": "auto"}}, "clientId"),
+    ("take unknown", TAKE, {"p": "no_such"}, "productCode"),
+    ("drop not held", DROP, {"p": "ctju_fin"}, "productCode"),
+    ("respond unknown", RESPOND, {"p": "no_such", "r": "ACCEPT"}, "productCode"),
+]
+BAD_QUESTIONNAIRES: list[tuple[dict[str, Any], str]] = [
+    ({"age": 121}, "age"),
+    ({"age": -1}, "age"),
+    ({"sex": "X"}, "sex"),
+    ({"segment": "vip"}, "segment"),
+    ({"income": -1}, "income"),
+    ({"income": 1e8 + 1}, "income"),
+    ({"joinChannel": "TOOLONG"}, "joinChannel"),
+    ({"provinceCode": "madrid"}, "provinceCode"),
+]
+
+
+@pytest.mark.parametrize("name, mutation, variables, field", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+async def test_malformed_mutation_input_stores_nothing(
+    http: httpx.AsyncClient,
+    tokens: dict[str, str],
+    ids: dict[str, int],
+    population: str,
+    name: str,
+    mutation: str,
+    variables: dict[str, Any],
+    field: str,
+) -> None:
+    variables = json.loads(json.dumps(variables))
+    if "input" in variables:
+        variables["input"].setdefault("clientId", str(ids["own"]))
+    else:
+        variables["id"] = str(ids["own"])
+    before = await counts(population, WRITE_TABLES)
+    result = await gql(http, mutation, variables, token=tokens["own"])
+    assert code(result) == "BAD_USER_INPUT", result
+    assert result["errors"][0]["extensions"]["field"] == field
+    assert result["data"] is None
+    assert await counts(population, WRITE_TABLES) == before
+
+
+@pytest.mark.parametrize(
+    "change, field", BAD_QUESTIONNAIRES, ids=[b[1] + str(i) for i, b in enumerate(BAD_QUESTIONNAIRES)]
+)
+async def test_malformed_questionnaire_stores_nothing(
+    http: httpx.AsyncClient, population: str, change: dict[str, Any], field: str
+) -> None:
+    before = await counts(population, WRITE_TABLES)
+    good = {"age": 30, "sex": "H", "segment": "individual"}
+    result = await gql(http, REGISTER, {"input": {**good, **change}})
+    assert code(result) == "BAD_USER_INPUT" and result["errors"][0]["extensions"]["field"] == field
+    assert await counts(population, WRITE_TABLES) == before
+
+
+async def test_graphql_type_errors_are_bad_user_input(
+    http: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    result = await gql(
+        http, ADD_OP, {"input": {"clientId": "1", "amount": "lots", "category": "auto"}}, token=tokens["own"]
+    )
+    assert code(result) == "BAD_USER_INPUT"
+    assert code(await gql(http, "{ products { nope } }")) == "GRAPHQL_VALIDATION_FAILED"
+    assert code(await gql(http, "{ products { ")) == "GRAPHQL_PARSE_FAILED"
