@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     # Worker
     worker_group: str = "recsys-worker"
+    worker_max_records: int = Field(default=500, description="Events per worker batch (one transaction).")
     outbox_republish_s: float = Field(
         default=30.0, description="Re-publish events published but not processed after this long."
     )

@@ -105,3 +105,39 @@ def kafka_bootstrap(recsys_home: Path) -> Iterator[str]:
     yield bootstrap
     if not external:
         stop_embedded_broker(recsys_home)
+
+
+@pytest.fixture(scope="session")
+def trained_db(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A small simulated population (1,200 clients x 8 months) with a registered model set
+    trained with few iterations: enough for the serving paths (worker, API), fast to build."""
+    import asyncpg
+
+    from core.catalog import load_catalog
+    from core.data.generate import generate_to_db
+    from core.data.store import upsert_catalog
+    from core.models.hybrid import HybridParams
+    from core.services.training import train_and_save
+
+    url = new_database(pg_admin_url, "trained")
+    migrate.upgrade(url)
+
+    async def _build() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await upsert_catalog(conn, load_catalog())
+        finally:
+            await conn.close()
+        await generate_to_db(
+            1200, 8, seed=11, url=url, chunk_size=1200,
+            truth_dir=tmp_path_factory.mktemp("truth"), show_progress=False,
+        )
+        await train_and_save(
+            url,
+            params=HybridParams(iterations_any=30, iterations_which=30),
+            uplift_params={"min_rows": 60, "min_conversions": 2, "learner": "t", "n_estimators": 20,
+                           "max_depth": 3, "threads": 1},
+        )
+
+    run_sync(_build())
+    return url

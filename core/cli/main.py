@@ -11,6 +11,7 @@ from core.cli import api as api_cli
 from core.cli import catalog as catalog_cli
 from core.cli import data as data_cli
 from core.cli import db as db_cli
+from core.cli import events as events_cli
 from core.cli import models as models_cli
 from core.cli import recommend as recommend_cli
 
@@ -27,6 +28,9 @@ app.add_typer(api_cli.app, name="api")
 app.command()(models_cli.train)
 app.command()(models_cli.evaluate)
 app.command()(recommend_cli.recommend)
+app.command()(events_cli.worker)
+app.command()(events_cli.relay)
+app.add_typer(events_cli.broker_app, name="broker")
 
 
 @app.callback()

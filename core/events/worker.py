@@ -1,0 +1,187 @@
+"""The client-events worker: Kafka consumer group in, rescoring and notifications out.
+
+Delivery is at-least-once and the effect exactly-once:
+- the offsets of a batch are committed only after its database transaction committed, so a
+  crash re-delivers what was not finished;
+- the rescorer skips event ids it has already processed (the mark is written in the same
+  transaction as the effects), so re-delivery and relay re-publishing change nothing;
+- a message that can never be processed (bad JSON, unknown client) or that keeps failing goes
+  to the dead-letter topic with its error, is marked processed, and the worker goes on;
+- database or broker outages are not the message's fault: the batch is retried (with
+  back-off) until they are back, and nothing is dead-lettered for them.
+Several worker processes in one group split the partitions (the client id is the key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from core.events.topics import CLIENT_EVENTS, DEAD_LETTER
+from core.services.rescoring import ClientEvent, PoisonEvent, Rescorer
+
+log = logging.getLogger(__name__)
+
+# Failures that say "a dependency is down", not "this message is bad".
+TRANSIENT = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    KafkaError,
+    asyncio.TimeoutError,
+)
+
+
+@dataclass
+class WorkerStats:
+    processed: int = 0
+    notifications: int = 0
+    dead_lettered: int = 0
+    skipped_replays: int = 0
+    batches: int = 0
+    retries: int = 0
+
+
+def consumer_for(bootstrap: str, group: str, **kwargs: Any) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        CLIENT_EVENTS,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        max_poll_records=500,
+        **kwargs,
+    )
+
+
+class Worker:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        rescorer: Rescorer,
+        *,
+        max_attempts: int = 3,
+        poll_ms: int = 100,
+        max_records: int = 500,
+    ) -> None:
+        self.pool = pool
+        self.consumer = consumer
+        self.producer = producer
+        self.rescorer = rescorer
+        self.max_attempts = max_attempts
+        self.poll_ms = poll_ms
+        self.max_records = max_records
+        self.stats = WorkerStats()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; the batch in hand is finished and committed first."""
+        while not stop.is_set():
+            try:
+                batch = await self.consumer.getmany(timeout_ms=self.poll_ms, max_records=self.max_records)
+            except KafkaError as exc:
+                log.warning("poll failed (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            records = sorted((r for rs in batch.values() for r in rs), key=lambda r: (r.partition, r.offset))
+            if not records:
+                continue
+            await self._handle_until_done(records, stop)
+            try:
+                await self.consumer.commit()
+            except (CommitFailedError, KafkaError) as exc:
+                # A rebalance took the partitions: their events come again, and are skipped.
+                log.warning("offset commit failed (%s); the batch will be re-delivered and skipped", exc)
+
+    async def _handle_until_done(self, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.handle(records)
+                return
+            except TRANSIENT as exc:
+                self.stats.retries += 1
+                log.warning(
+                    "dependency down (%s: %s); retrying the batch in %.1f s", type(exc).__name__, exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def handle(self, records: list[ConsumerRecord]) -> None:
+        """Process one batch: poison to the dead-letter topic, the rest in one transaction
+        (or one by one when the batch fails, to isolate the culprit)."""
+        self.stats.batches += 1
+        events: list[tuple[ConsumerRecord, ClientEvent]] = []
+        for rec in records:
+            try:
+                events.append((rec, ClientEvent.parse(rec.value)))
+            except PoisonEvent as exc:
+                await self.dead_letter(rec, str(exc), None)
+        if not events:
+            return
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                outcomes = await self.rescorer.process(conn, [e for _, e in events])
+            self._count(outcomes, len(events))
+            return
+        except TRANSIENT:
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate the failing event below
+            log.warning(
+                "batch of %d failed (%s: %s); processing one by one", len(events), type(exc).__name__, exc
+            )
+        for rec, ev in events:
+            await self._one_by_one(rec, ev)
+
+    async def _one_by_one(self, rec: ConsumerRecord, ev: ClientEvent) -> None:
+        error = ""
+        for attempt in range(self.max_attempts):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    outcomes = await self.rescorer.process(conn, [ev])
+                self._count(outcomes, 1)
+                return
+            except TRANSIENT:
+                raise
+            except PoisonEvent as exc:
+                error = str(exc)
+                break
+            except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered with its error
+                error = f"{type(exc).__name__}: {exc}"
+                await asyncio.sleep(0.05 * 2**attempt)
+        await self.dead_letter(rec, error, ev)
+
+    def _count(self, outcomes: list[Any], n: int) -> None:
+        self.stats.processed += len(outcomes)
+        self.stats.skipped_replays += n - len(outcomes)
+        self.stats.notifications += sum(o.notification_id is not None for o in outcomes)
+
+    async def dead_letter(self, rec: ConsumerRecord, error: str, ev: ClientEvent | None) -> None:
+        """Send the message with its error to the dead-letter topic; mark a parsed event processed
+        so that the relay does not re-publish it forever."""
+        value = rec.value.decode("utf-8", "replace") if isinstance(rec.value, bytes) else str(rec.value)
+        body = {
+            "error": error,
+            "topic": rec.topic,
+            "partition": rec.partition,
+            "offset": rec.offset,
+            "value": value,
+        }
+        await self.producer.send_and_wait(DEAD_LETTER, key=rec.key, value=json.dumps(body).encode())
+        if ev is not None:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self.rescorer.mark_processed(conn, [ev.event_id])
+        self.stats.dead_lettered += 1
+        log.error("dead-lettered %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, error)

@@ -1,0 +1,36 @@
+"""Explain served offers: build a PII-free request per offer and ask the explainer.
+
+The request carries only the product, the reason codes in words, the model's top features
+and bucketed facts (core.explain.types.client_facts); the explainer falls back to the
+template text on any LLM failure, so every offer leaves here with a text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.explain import ExplanationRequest, client_facts
+from core.explain.service import Explainer
+from core.services.recommend import ScoredClient
+
+
+def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> ExplanationRequest:
+    ctx = scored.ctx
+    return ExplanationRequest(
+        product_code=offer["product_code"],
+        product_name=offer["name"],
+        product_kind=offer["kind"],
+        language=ctx.language,
+        reason_codes=tuple(offer["reason_codes"]),
+        reason_texts=tuple(offer["reason_texts"]),
+        top_features=tuple((str(f), float(c)) for f, c in offer.get("reasons", [])),
+        facts=client_facts(ctx.age, ctx.income, scored.recent_categories, ctx.segment, scored.life_events),
+    )
+
+
+async def explain_offers(explainer: Explainer, scored: ScoredClient, offers: list[dict[str, Any]]) -> None:
+    """Add `explanation` and `explanation_source` to each offer dict (in place)."""
+    for offer in offers:
+        result = await explainer.explain(explanation_request(scored, offer))
+        offer["explanation"] = result.text
+        offer["explanation_source"] = result.source

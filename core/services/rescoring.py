@@ -1,0 +1,239 @@
+"""Rescore clients on their events: recommendation per event, notification when worth telling.
+
+The worker's use case, free of Kafka: given parsed client events and a connection inside a
+transaction, it scores every client of the batch once (core.services.recommend), runs the
+decision layer per event, stores one recommendation per event (trigger_event_id), and when
+the best offer is one the client has not been told about lately (`told_recently`) writes the
+explained notification, logs the contact in offer_log (so the decision layer's contact cap
+and cooling-off see it next time) and queues the notification for the notifications topic.
+Idempotence: each event is claimed in processed_event in the same transaction as its
+effects; replays and duplicates drop out at the claim.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from core.catalog import Catalog, load_catalog
+from core.decision import Contact, DecisionRules, decide, load_rules
+from core.events.outbox import EVENT_TYPES, add_notification_event
+from core.explain.service import Explainer
+from core.services.explanations import explain_offers
+from core.services.recommend import STRATEGY, ScoredClient, offer_items, score_clients, store_recommendation
+from core.services.registry import ModelSet
+
+CONSUMER = "worker"
+NOTIFY_REPEAT_DAYS = 30
+
+
+class PoisonEvent(ValueError):
+    """A message that can never be processed (bad JSON, missing fields, unknown client)."""
+
+
+@dataclass(frozen=True)
+class ClientEvent:
+    event_id: uuid.UUID
+    event_type: str
+    client_id: int
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: bytes | None) -> ClientEvent:
+        """Decode a client-events message; PoisonEvent names what is wrong."""
+        try:
+            data = json.loads(raw or b"")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise PoisonEvent(f"not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise PoisonEvent("event is not a JSON object")
+        try:
+            event_id = uuid.UUID(str(data["event_id"]))
+        except (KeyError, ValueError) as exc:
+            raise PoisonEvent("event_id: missing or not a UUID") from exc
+        if data.get("event_type") not in EVENT_TYPES:
+            raise PoisonEvent(f"event_type: unknown {data.get('event_type')!r}")
+        try:
+            client_id = int(data["client_id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PoisonEvent("client_id: missing or not an integer") from exc
+        return cls(event_id, data["event_type"], client_id, data)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event_id: uuid.UUID
+    client_id: int
+    recommendation_id: int
+    notification_id: int | None
+
+
+def told_recently(s: ScoredClient, now: datetime) -> set[str]:
+    """Products the client was contacted about within NOTIFY_REPEAT_DAYS.
+
+    "Worth telling" means a best offer the client has not heard about lately: an operation
+    that leaves the best offer where it was (a grocery purchase) sends nothing, and neither
+    does the contact policy reshuffling offers already told. The decision layer's contact cap
+    and cooling-off still bound the total.
+    """
+    since = now - timedelta(days=NOTIFY_REPEAT_DAYS)
+    return {c.product_code for c in s.ctx.recent_contacts if c.shown_at >= since}
+
+
+def _title(offer: dict[str, Any], language: str) -> str:
+    return ("Новое предложение: " if language == "ru" else "New offer: ") + str(offer["name"])
+
+
+class Rescorer:
+    """Per-batch rescoring with a fixed model set, catalog, rules and explainer."""
+
+    def __init__(
+        self,
+        models: ModelSet,
+        explainer: Explainer,
+        *,
+        catalog: Catalog | None = None,
+        rules: DecisionRules | None = None,
+        consumer: str = CONSUMER,
+    ) -> None:
+        self.models = models
+        self.explainer = explainer
+        self.catalog = catalog or load_catalog()
+        self.rules = rules or load_rules(catalog=self.catalog)
+        self.consumer = consumer
+
+    async def already_processed(self, conn: asyncpg.Connection, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await conn.fetch(
+            "SELECT event_id FROM processed_event WHERE consumer = $1 AND event_id = ANY($2)",
+            self.consumer,
+            ids,
+        )
+        return {r["event_id"] for r in rows}
+
+    async def claim(self, conn: asyncpg.Connection, events: list[ClientEvent]) -> list[ClientEvent]:
+        """Mark the events processed first and keep those this transaction marked: replays (in
+        the database, or twice in one batch after a relay re-publish) drop out, and a worker
+        racing on the same event (a rebalance) waits on the key, then finds it taken."""
+        unique = list({e.event_id: e for e in events}.values())
+        rows = await conn.fetch(
+            "INSERT INTO processed_event (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_id",
+            self.consumer,
+            [e.event_id for e in unique],
+        )
+        claimed = {r["event_id"] for r in rows}
+        return [e for e in unique if e.event_id in claimed]
+
+    async def mark_processed(self, conn: asyncpg.Connection, ids: list[uuid.UUID]) -> None:
+        await conn.executemany(
+            "INSERT INTO processed_event (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(self.consumer, i) for i in ids],
+        )
+        await conn.execute("UPDATE outbox SET processed_at = now() WHERE event_id = ANY($1)", ids)
+
+    async def process(
+        self, conn: asyncpg.Connection, events: list[ClientEvent], now: datetime | None = None
+    ) -> list[Outcome]:
+        """Process events in order (caller holds the transaction). Replays are skipped.
+
+        Raises PoisonEvent when an event's client does not exist (the caller isolates it).
+        """
+        now = now or datetime.now(UTC)
+        todo = await self.claim(conn, events)
+        if not todo:
+            return []
+        clients = sorted({e.client_id for e in todo})
+        scored = await score_clients(conn, self.models, clients, now, self.catalog)
+        missing = [e for e in todo if e.client_id not in scored]
+        if missing:
+            raise PoisonEvent(f"client {missing[0].client_id} not found (event {missing[0].event_id})")
+        outcomes = []
+        for ev in todo:
+            outcome, scored[ev.client_id] = await self._one(conn, ev, scored[ev.client_id], now)
+            outcomes.append(outcome)
+        await conn.execute(
+            "UPDATE outbox SET processed_at = now() WHERE event_id = ANY($1)", [e.event_id for e in todo]
+        )
+        return outcomes
+
+    async def _one(
+        self, conn: asyncpg.Connection, ev: ClientEvent, s: ScoredClient, now: datetime
+    ) -> tuple[Outcome, ScoredClient]:
+        # Seeded by the event: a replay after a crash decides exactly as the first attempt did.
+        decision = decide(s.ctx, s.candidates, self.catalog, self.rules, random.Random(ev.event_id.int))
+        offers = offer_items(decision, s.ctx, self.catalog, self.rules)
+        await explain_offers(self.explainer, s, offers)
+        rec_id = await store_recommendation(
+            conn, ev.client_id, self.models.version, offers, trigger_event_id=ev.event_id
+        )
+        top = offers[0] if offers else None
+        notification_id = None
+        if top is not None and top["product_code"] not in told_recently(s, now):
+            notification_id = await self._notify(conn, ev, s, top, rec_id, offers, now)
+            contact = Contact(top["product_code"], now, None)
+            s = replace(s, ctx=replace(s.ctx, recent_contacts=(*s.ctx.recent_contacts, contact)))
+        return Outcome(ev.event_id, ev.client_id, rec_id, notification_id), s
+
+    async def _notify(
+        self,
+        conn: asyncpg.Connection,
+        ev: ClientEvent,
+        s: ScoredClient,
+        top: dict[str, Any],
+        rec_id: int,
+        offers: list[dict[str, Any]],
+        now: datetime,
+    ) -> int:
+        language = s.ctx.language
+        title = _title(top, language)
+        payload = {
+            "recommendation_id": rec_id,
+            "offers": [o["product_code"] for o in offers],
+            "exploration": bool(top.get("exploration")),
+        }
+        row = await conn.fetchrow(
+            "INSERT INTO notification (client_id, kind, language, title, body, product_code, "
+            "recommendation_id, payload, event_id) VALUES ($1, 'offer', $2, $3, $4, $5, $6, $7::jsonb, $8) "
+            "RETURNING id, created_at",
+            ev.client_id,
+            language,
+            title,
+            top["explanation"],
+            top["product_code"],
+            rec_id,
+            json.dumps(payload),
+            ev.event_id,
+        )
+        await conn.execute(
+            "INSERT INTO offer_log (client_id, product_code, shown_at, channel, strategy, assignment, arm, "
+            "propensity, window_days, recommendation_id) "
+            "VALUES ($1, $2, $3, 'push', $4, $5, 'treatment', $6, 30, $7)",
+            ev.client_id,
+            top["product_code"],
+            now,
+            STRATEGY,
+            "random" if top.get("exploration") else "policy",
+            float(top["propensity"]),
+            rec_id,
+        )
+        await add_notification_event(
+            conn,
+            ev.client_id,
+            {
+                "notification_id": int(row["id"]),
+                "client_id": ev.client_id,
+                "created_at": row["created_at"].isoformat(),
+                "kind": "offer",
+                "title": title,
+                "body": top["explanation"],
+                "product_code": top["product_code"],
+                "trigger_event_id": str(ev.event_id),
+            },
+        )
+        return int(row["id"])
