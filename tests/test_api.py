@@ -17,6 +17,7 @@ import pytest
 from api.schema import sdl
 from tests.test_api_helpers import (
     FAST_UPLIFT,
+    ORIGIN,
     PARTNER_KEY,
     client_for,
     code,
@@ -485,8 +486,7 @@ async def test_register_client_cold_start(http: httpx.AsyncClient, population: s
     assert client["holdings"] == []
     rec = data["recommendation"]
     assert rec["strategy"] == "UPLIFT_RULES" and rec["id"]  # offers computed (and stored) at once
-    assert rec["offers"] or rec["noContactReason"]
-    assert any(o["probability"] > 0 for o in rec["offers"]) or rec["noContactReason"]
+    assert rec["offers"] and all(o["probability"] > 0 for o in rec["offers"])  # cold start scored it
     events = await _outbox(population, mark)
     assert [(e["event_type"], e["key"]) for e in events] == [("client_registered", client["id"])]
     me = ok(await gql(http, "{ me { id segment } }", token=data["token"]))["me"]
@@ -716,3 +716,329 @@ async def test_graphql_type_errors_are_bad_user_input(
     assert code(result) == "BAD_USER_INPUT"
     assert code(await gql(http, "{ products { nope } }")) == "GRAPHQL_VALIDATION_FAILED"
     assert code(await gql(http, "{ products { ")) == "GRAPHQL_PARSE_FAILED"
+
+
+# --- authorization matrix -------------------------------------------------------------------------
+
+OK, UNAUTH, FORBID = "ok", "UNAUTHENTICATED", "FORBIDDEN"
+ROLES = ("anonymous", "own", "other", "analyst", "partner")
+
+
+def _expect(anonymous: str, own: str, other: str, analyst: str, partner: str) -> dict[str, str]:
+    return dict(zip(ROLES, (anonymous, own, other, analyst, partner), strict=True))
+
+
+CLIENT_SCOPED = _expect(UNAUTH, OK, FORBID, OK, FORBID)
+AGGREGATED = _expect(UNAUTH, FORBID, FORBID, OK, OK)
+# name: (document, variables from (target client id, notification id), expectations, is a write)
+MATRIX: dict[str, tuple[str, Any, dict[str, str], bool]] = {
+    "products": ("{ products { code } }", lambda c, n: {}, _expect(OK, OK, OK, OK, OK), False),
+    "me": ("{ me { id } }", lambda c, n: {}, _expect(UNAUTH, OK, OK, OK, OK), False),
+    "client": ("query($c: ID!) { client(id: $c) { id } }", lambda c, n: {"c": c}, CLIENT_SCOPED, False),
+    "client.operations": (
+        "query($c: ID!) { client(id: $c) { operations(first: 1) { totalCount } } }",
+        lambda c, n: {"c": c},
+        CLIENT_SCOPED,
+        False,
+    ),
+    "recommendations": (
+        "query($c: ID!) { recommendations(clientId: $c) { clientId } }",
+        lambda c, n: {"c": c},
+        CLIENT_SCOPED,
+        False,
+    ),
+    "recommendations(HYBRID)": (
+        "query($c: ID!) { recommendations(clientId: $c, strategy: HYBRID) { clientId } }",
+        lambda c, n: {"c": c},
+        _expect(UNAUTH, FORBID, FORBID, OK, FORBID),
+        False,
+    ),
+    "notifications": (
+        "query($c: ID!) { notifications(clientId: $c) { id } }",
+        lambda c, n: {"c": c},
+        CLIENT_SCOPED,
+        False,
+    ),
+    "clients (demo on)": (
+        "{ clients(first: 2) { id } }",
+        lambda c, n: {},
+        _expect(OK, OK, OK, OK, FORBID),
+        False,
+    ),
+    "modelComparison": ("{ modelComparison { version } }", lambda c, n: {}, AGGREGATED, False),
+    "productProfiles": ("{ productProfiles { productCode } }", lambda c, n: {}, AGGREGATED, False),
+    "offerStats": ("{ offerStats { shown } }", lambda c, n: {}, AGGREGATED, False),
+    "clientProbabilities": (
+        "query($c: ID!) { clientProbabilities(clientId: $c) { probability } }",
+        lambda c, n: {"c": c},
+        _expect(UNAUTH, FORBID, FORBID, OK, FORBID),
+        False,
+    ),
+    "addOperation": (
+        ADD_OP,
+        lambda c, n: {"input": {"clientId": c, "amount": 3.5, "category": "groceries"}},
+        CLIENT_SCOPED,
+        True,
+    ),
+    "takeProduct": (TAKE, lambda c, n: {"id": c, "p": "ctju_fin"}, CLIENT_SCOPED, True),
+    "dropProduct": (DROP, lambda c, n: {"id": c, "p": "ctju_fin"}, CLIENT_SCOPED, True),
+    "respondToOffer": (
+        'mutation($c: ID!) { respondToOffer(clientId: $c, productCode: "recibo", response: DISMISS) { id } }',
+        lambda c, n: {"c": c},
+        CLIENT_SCOPED,
+        True,
+    ),
+    "markNotificationRead": (
+        "mutation($n: ID!) { markNotificationRead(id: $n) { id } }",
+        lambda c, n: {"n": n},
+        CLIENT_SCOPED,
+        True,
+    ),
+    "registerClient": (
+        REGISTER,
+        lambda c, n: {"input": {"age": 40, "sex": "H", "segment": "top", "income": 90000}},
+        _expect(OK, OK, OK, OK, FORBID),
+        True,
+    ),
+    "demoLogin": (
+        "mutation($c: ID!) { demoLogin(clientId: $c) { token } }",
+        lambda c, n: {"c": c},
+        _expect(OK, OK, OK, OK, OK),
+        False,
+    ),
+}
+
+
+async def test_authorization_matrix(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int], population: str
+) -> None:
+    """Every role x every operation x own/other data: allowed calls raise no auth error, denied
+    ones get UNAUTHENTICATED / FORBIDDEN (no data) and store nothing."""
+    conn = await asyncpg.connect(population)
+    try:
+        note = await conn.fetchval(
+            "INSERT INTO notification (client_id, kind, language, title, body) "
+            "VALUES ($1, 'offer', 'ru', 't', 'b') RETURNING id",
+            ids["own"],
+        )
+    finally:
+        await conn.close()
+    auth = {
+        "anonymous": {},
+        "own": {"token": tokens["own"]},
+        "other": {"token": tokens["other"]},  # another client asking for the own client's data
+        "analyst": {"token": tokens["analyst"]},
+        "partner": {"api_key": PARTNER_KEY},
+    }
+    mismatches = []
+    for name, (document, variables, expected, write) in MATRIX.items():
+        for role in ROLES:
+            before = await counts(population, WRITE_TABLES) if write else None
+            result = await gql(http, document, variables(str(ids["own"]), str(note)), **auth[role])
+            codes = [e["extensions"]["code"] for e in result.get("errors") or []]
+            want = expected[role]
+            if want == OK:
+                if UNAUTH in codes or FORBID in codes or (not write and codes):
+                    mismatches.append(f"{name} as {role}: expected ok, got {codes}")
+            else:
+                if codes[:1] != [want] or any(v is not None for v in (result.get("data") or {}).values()):
+                    mismatches.append(
+                        f"{name} as {role}: expected {want}, got {codes} / {result.get('data')}"
+                    )
+                if write and await counts(population, WRITE_TABLES) != before:
+                    mismatches.append(f"{name} as {role}: denied but something was stored")
+    assert not mismatches, "\n".join(mismatches)
+
+
+# --- DataLoaders: bounded query counts ----------------------------------------------------------
+
+
+async def test_a_page_of_clients_with_holdings_costs_two_queries(
+    app: Any, http: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    db = app.state.recsys.db
+    query = (
+        "query($n: Int) { clients(first: $n) { id nProducts holdings { since product { code nameEn } } } }"
+    )
+    used = {}
+    for n in (5, 50, 100):
+        db.queries = 0
+        page = ok(await gql(http, query, {"n": n}, token=tokens["analyst"]))["clients"]
+        used[n] = db.queries
+        assert len(page) == n and sum(len(c["holdings"]) for c in page) > 0
+    assert used == {5: 2, 50: 2, 100: 2}  # the page, then one batched holdings query
+    ids_ = [c["id"] for c in page[:12]]
+    aliased = (
+        "{ "
+        + " ".join(
+            f'c{i}: client(id: "{cid}") {{ id holdings {{ product {{ code }} }} }}'
+            for i, cid in enumerate(ids_)
+        )
+        + " }"
+    )
+    db.queries = 0
+    data = ok(await gql(http, aliased, token=tokens["analyst"]))
+    assert len(data) == 12 and db.queries == 2  # one clients query, one holdings query
+
+
+# --- limits, tokens, masking ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def tight(population: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = make_app(
+        population,
+        max_depth=2,
+        max_aliases=2,
+        max_tokens=60,
+        max_body_bytes=1024,
+        rate_burst=3,
+        rate_per_s=0.01,
+    )
+    async with client_for(app) as client:
+        yield client
+    await app.state.recsys.db.close()
+
+
+async def test_depth_alias_and_token_limits(tight: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    t = tokens["analyst"]  # each test call uses its own bucket: tokens differ per role below
+    deep = await gql(tight, "{ me { holdings { product { code } } } }", token=t)
+    assert code(deep) == "GRAPHQL_VALIDATION_FAILED" and "depth" in deep["errors"][0]["message"]
+    aliases = await gql(
+        tight, "{ a: products { code } b: products { code } c: products { code } }", token=tokens["own"]
+    )
+    assert code(aliases) == "GRAPHQL_VALIDATION_FAILED" and "aliases" in aliases["errors"][0]["message"]
+    many = "{ " + " ".join("products { code }" for _ in range(20)) + " }"
+    assert code(await gql(tight, many, token=tokens["other"])) == "GRAPHQL_PARSE_FAILED"
+
+
+async def test_body_size_limit(tight: httpx.AsyncClient) -> None:
+    big = "{ products { code } }" + " " * 2000
+    resp = await tight.post("/graphql", json={"query": big})
+    assert resp.status_code == 413 and resp.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    chunks = (
+        (b'{"query": "{ products { code } }", "pad": "' + b"x" * 600 for _ in range(1)),
+        (b"y" * 600 + b'"}',),
+    )
+
+    async def stream():  # no content-length: counted while reading
+        for part in chunks:
+            for piece in part:
+                yield piece
+
+    resp = await tight.post("/graphql", content=stream(), headers={"Content-Type": "application/json"})
+    assert resp.status_code == 413
+
+
+async def test_rate_limit_per_token(population: str, tokens: dict[str, str]) -> None:
+    app = make_app(population, rate_burst=3, rate_per_s=0.01)
+    async with client_for(app) as client:
+        for _ in range(3):
+            ok(await gql(client, "{ products { code } }", token=tokens["own"]))
+        resp = await client.post(
+            "/graphql",
+            json={"query": "{ products { code } }"},
+            headers={"Authorization": f"Bearer {tokens['own']}"},
+        )
+        assert resp.status_code == 429 and resp.headers["Retry-After"]
+        assert resp.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        ok(await gql(client, "{ products { code } }", token=tokens["other"]))  # another token, own bucket
+    await app.state.recsys.db.close()
+
+
+async def test_bad_tokens_and_keys(http: httpx.AsyncClient, app: Any, ids: dict[str, int]) -> None:
+    from api.auth import Role
+
+    auth = app.state.recsys.auth
+    expired, _ = auth.issue(Role.CLIENT, ids["own"], now=datetime.now(UTC) - timedelta(hours=5))
+    for headers, words in (
+        ({"Authorization": "Bearer not-a-jwt"}, "invalid"),
+        ({"Authorization": f"Bearer {expired}"}, "expired"),
+        ({"Authorization": "Basic abc"}, "Bearer"),
+        ({"X-API-Key": "wrong"}, "API key"),
+    ):
+        resp = await http.post("/graphql", json={"query": "{ products { code } }"}, headers=headers)
+        assert resp.status_code == 401, headers
+        error = resp.json()["errors"][0]
+        assert error["extensions"]["code"] == "UNAUTHENTICATED" and words in error["message"]
+    from api.auth import Auth
+
+    forged, _ = Auth("another-secret-" + "y" * 40, 30, []).issue(Role.ANALYST)
+    resp = await http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {forged}"}
+    )
+    assert resp.status_code == 401
+
+
+async def test_unexpected_errors_are_masked(
+    app: Any, http: httpx.AsyncClient, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from api.loaders import Loaders
+
+    async def broken(self: Any, keys: Any) -> Any:
+        raise RuntimeError('SELECT secret FROM "client" failed at /srv/app.py line 3')
+
+    monkeypatch.setattr(Loaders, "_clients", broken)
+    resp = await http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {tokens['own']}"}
+    )
+    body = resp.text
+    assert resp.status_code == 200 and json.loads(body)["errors"][0] == {
+        "message": "internal error",
+        "locations": [{"line": 1, "column": 3}],
+        "path": ["me"],
+        "extensions": {"code": "INTERNAL"},
+    }
+    assert "SELECT" not in body and "Traceback" not in body and ".py" not in body
+    assert any("SELECT secret" in r.getMessage() or r.exc_info for r in caplog.records)  # logged server-side
+
+
+# --- health, readiness, metrics, CORS, start-up ----------------------------------------------------
+
+
+async def test_health_readiness_and_metrics(http: httpx.AsyncClient, population: str) -> None:
+    assert (await http.get("/healthz")).json() == {"status": "ok"}
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "disabled"}
+    down = make_app("postgresql://nobody@127.0.0.1:1/none")
+    async with client_for(down) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        resp = await client.get("/readyz")
+        assert resp.status_code == 503 and resp.json()["checks"]["database"].startswith("down")
+    no_broker = make_app(population)
+    no_broker.state.recsys.hub.bootstrap = "127.0.0.1:1"  # configured, never reachable
+    async with client_for(no_broker) as client:
+        resp = await client.get("/readyz")
+        assert resp.status_code == 503 and resp.json()["checks"] == {"database": "ok", "broker": "down"}
+    await no_broker.state.recsys.db.close()
+    text = (await http.get("/metrics")).text
+    assert 'recsys_api_requests_total{operation="query:products",status="ok"}' in text
+    assert 'status="FORBIDDEN"' in text and 'status="BAD_USER_INPUT"' in text
+    assert 'recsys_api_request_seconds_bucket{operation="query:products",le="+Inf"}' in text
+    assert 'recsys_api_requests_total{operation="http",status="PAYLOAD_TOO_LARGE"}' in text
+
+
+async def test_cors_only_for_configured_origins(http: httpx.AsyncClient) -> None:
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    good = await http.options("/graphql", headers={"Origin": ORIGIN, **preflight})
+    assert good.status_code == 200 and good.headers["access-control-allow-origin"] == ORIGIN
+    evil = await http.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in evil.headers
+    simple = await http.post(
+        "/graphql", json={"query": "{ products { code } }"}, headers={"Origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_jwt_secret_is_required_outside_the_demo(caplog: Any) -> None:
+    from api.app import create_app
+    from api.config import ConfigError
+    from tests.test_api_helpers import config, settings
+
+    with pytest.raises(ConfigError, match="JWT_SECRET is not set"):
+        create_app(
+            settings(jwt_secret=None, demo_login=False), config(), db_url="postgresql://x@localhost/db"
+        )
+    with caplog.at_level("WARNING"):
+        create_app(settings(jwt_secret=None, demo_login=True), config(), db_url="postgresql://x@localhost/db")
+    assert "random per-process secret" in caplog.text
