@@ -49,8 +49,12 @@ models: demo-data
 		$(BIN)/recsys train; fi
 	$(BIN)/recsys evaluate --latest
 
+# The whole system in the foreground: relay, worker, GraphQL API (GraphiQL at /graphql) and
+# the web app on the embedded database and broker; Ctrl-C stops it. WORKERS=2 for two workers.
+WORKERS ?= 1
 run: models
 	$(BIN)/recsys recommend --demo 3
+	$(BIN)/recsys up --workers $(WORKERS)
 
 clean-state:
 	rm -rf .recsys

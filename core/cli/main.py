@@ -14,6 +14,7 @@ from core.cli import db as db_cli
 from core.cli import events as events_cli
 from core.cli import models as models_cli
 from core.cli import recommend as recommend_cli
+from core.cli import up as up_cli
 
 app = typer.Typer(
     help="RecSys31 - bank product recommendations (data, models, API, workers).",
@@ -31,6 +32,7 @@ app.command()(recommend_cli.recommend)
 app.command()(events_cli.worker)
 app.command()(events_cli.relay)
 app.add_typer(events_cli.broker_app, name="broker")
+app.command()(up_cli.up)
 
 
 @app.callback()
