@@ -25,7 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from api.auth import ANONYMOUS, Auth, Principal
+from api.auth import ANONYMOUS, Auth, Principal, Role
 from api.config import ApiConfig, cors_origins, jwt_secret, partner_keys
 from api.db import Database
 from api.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError, error_body
@@ -131,6 +131,11 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
             context.principal = self.state.auth.from_headers(headers, _peer(context.request.scope))
         except ApiError as exc:
             raise ConnectionRejectionError({"message": str(exc), "code": UNAUTHENTICATED}) from None
+        if context.principal.role not in (Role.CLIENT, Role.ANALYST):
+            # Websockets carry subscriptions only, and those are for clients and analysts.
+            raise ConnectionRejectionError(
+                {"message": "a client or analyst token is required", "code": UNAUTHENTICATED}
+            )
         allowed, _ = self.state.buckets.allow(context.principal.key)
         if not allowed:
             raise ConnectionRejectionError({"message": "too many requests", "code": RATE_LIMITED})
