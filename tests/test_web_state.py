@@ -131,7 +131,8 @@ async def test_offer_responses_keep_the_answered_card_and_add_new_offers(api: Fa
     assert cards[0].responded and cards[0].response_text == texts("ru")["responded_DECLINE"]
     assert not cards[1].responded
     await state.respond("tjcr_fin", "ACCEPT")
-    assert api.names()[-1] == "notifications" and "me" in api.names()[-3:]  # holdings reloaded
+    assert api.names()[-2:] == ["respondToOffer", "takeProduct"]
+    assert [h.code for h in state.holdings] == ["cco_fin", "tjcr_fin"]
     await state.respond("plan_fin", "BOGUS")
     assert api.calls[-1][0] != "respondToOffer" or api.calls[-1][1]["p"] != "plan_fin"
 
@@ -507,3 +508,49 @@ def test_api_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert api_client.ws_url() == "wss://bank.example/graphql"
     monkeypatch.setenv("RECSYS_API_URL", "http://127.0.0.1:9000/graphql")
     assert api_client.ws_url() == "ws://127.0.0.1:9000/graphql"
+
+
+def test_every_document_the_app_sends_is_valid_for_the_api_schema() -> None:
+    """The queries in web/api_client.py against the SDL the API prints (schema.graphql)."""
+    from pathlib import Path
+
+    from graphql import build_schema, parse, validate
+
+    sdl = Path(__file__).resolve().parents[1] / "schema.graphql"
+    schema = build_schema(sdl.read_text(encoding="utf-8"))
+    sent: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["query"])
+        return httpx.Response(200, json={"data": None, "errors": [{"message": "recorded"}]})
+
+    client = api_client.GraphQLClient("t", url="http://api/graphql", transport=httpx.MockTransport(record))
+    calls = [
+        client.clients("1"),
+        client.demo_login("1"),
+        client.analyst_login("x"),
+        client.me(),
+        client.products(),
+        client.recommendations("1", "HYBRID"),
+        client.respond_to_offer("1", "cco_fin", "ACCEPT"),
+        client.take_product("1", "cco_fin"),
+        client.notifications("1"),
+        client.mark_notification_read("1"),
+        client.operations("1", 10, "c", "travel", "2026-01-01", "2026-02-01"),
+        client.add_operation({}),
+        client.register_client({}),
+        client.model_comparison(),
+        client.product_profiles("cco_fin"),
+        client.client_probabilities("1"),
+    ]
+
+    async def run() -> None:
+        for call in calls:
+            with pytest.raises(api_client.ApiError):
+                await call
+
+    asyncio.run(run())
+    documents = [*sent, api_client.NOTIFICATIONS_SUBSCRIPTION]
+    assert len(documents) == len(calls) + 1
+    for document in documents:
+        assert validate(schema, parse(document)) == [], document

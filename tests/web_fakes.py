@@ -105,6 +105,7 @@ class FakeApi:
         "addOperation",
         "respondToOffer",
         "markNotificationRead",
+        "takeProduct",
         "clientProbabilities",
         "productProfiles",
         "modelComparison",
@@ -175,6 +176,12 @@ class FakeApi:
         if name == "recommendations":
             rec = self.recommendations[0] if len(self.recommendations) == 1 else self.recommendations.pop(0)
             return {**rec, "strategy": v.get("s", "UPLIFT_RULES")}
+        if name == "takeProduct":
+            me = self.answer("me", {})
+            taken = next(
+                o["product"] for o in self.recommendations[0]["offers"] if o["product"]["code"] == v["p"]
+            )
+            return {**me, "holdings": [*me["holdings"], {"since": "2026-01-01", "product": taken}]}
         if name == "respondToOffer":
             rest = [o for o in self.recommendations[0]["offers"] if o["product"]["code"] != v["p"]]
             return recommendation(*rest, offer(PENSION, len(rest) + 1))

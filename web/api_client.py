@@ -80,7 +80,7 @@ def set_transport(transport: httpx.AsyncBaseTransport | None) -> None:
 PRODUCT = "code kind category nameRu nameEn isCredit"
 OFFER = (
     f"product {{ {PRODUCT} }} rank probability uplift expectedValue reasonCodes "
-    "reasons { feature contribution text } reasonTexts explanation explanationSource"
+    "reasons { feature contribution text } reasonTexts explanation explanationSource response"
 )
 RECOMMENDATION = f"id clientId strategy modelVersion createdAt noContactReason offers {{ {OFFER} }}"
 NOTIFICATION = f"id clientId createdAt kind title body readAt product {{ {PRODUCT} }}"
@@ -173,6 +173,11 @@ class GraphQLClient:
         )
         data = await self.execute(q, {"id": str(client_id), "p": product_code, "r": response})
         return dict(data["respondToOffer"])
+
+    async def take_product(self, client_id: str, product_code: str) -> dict[str, Any]:
+        q = "mutation($id: ID!, $p: String!) { takeProduct(clientId: $id, productCode: $p) "
+        q += f"{{ {CLIENT} }} }}"
+        return dict((await self.execute(q, {"id": str(client_id), "p": product_code}))["takeProduct"])
 
     async def notifications(self, client_id: str, first: int = 20) -> list[dict[str, Any]]:
         q = (

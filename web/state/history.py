@@ -46,9 +46,7 @@ def validate_operation(
         return errors, None
     assert value is not None and when is not None
     now = datetime.now(UTC)
-    occurred = (
-        now if when == now.date() else datetime(when.year, when.month, when.day, 12, 0, tzinfo=UTC)
-    )
+    occurred = now if when == now.date() else datetime(when.year, when.month, when.day, 12, 0, tzinfo=UTC)
     return {}, {
         "amount": round(value, 2),
         "category": category,

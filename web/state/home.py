@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import reflex as rx
@@ -76,4 +77,7 @@ class HomeState(ClientState):
         self.responses = {**self.responses, product_code: response}
         self.recommendation = views.keep_responded(self.recommendation, updated, set(self.responses))
         if response == "ACCEPT":
-            await self.load_client()  # the accepted product is now a holding
+            # "accept" records the answer; taking the product up makes it a holding (partner
+            # offers and products the rules refuse stay answered only)
+            with contextlib.suppress(api_client.ApiError):
+                self.client = await self.api().take_product(self.client_id, product_code)

@@ -204,7 +204,7 @@ def offer_cards(
         p = o.get("product") or {}
         code = str(p.get("code", ""))
         others = [n for j, n in enumerate(names) if j != i][:3]
-        response = responses.get(code, "")
+        response = responses.get(code) or str(o.get("response") or "")
         cards.append(
             OfferCard(
                 code=code,
