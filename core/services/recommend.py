@@ -124,9 +124,14 @@ async def client_contexts(
     }
 
 
-def _recent_categories(X: pd.DataFrame, i: int) -> tuple[str, ...]:
-    counts = {c: float(X[f"op_{c}_cnt_3m"].iat[i]) for c in _SPENDING if f"op_{c}_cnt_3m" in X.columns}
-    return tuple(c for c, n in sorted(counts.items(), key=lambda kv: -kv[1])[:3] if n > 0)
+def _recent_categories(X: pd.DataFrame) -> list[tuple[str, ...]]:
+    """Per row: up to three spending categories with operations in the last 3 months, most first."""
+    cats = [c for c in sorted(_SPENDING) if f"op_{c}_cnt_3m" in X.columns]
+    if not cats:
+        return [() for _ in range(len(X))]
+    counts = X[[f"op_{c}_cnt_3m" for c in cats]].to_numpy(dtype=float)
+    order = np.argsort(-counts, axis=1, kind="stable")[:, :3]
+    return [tuple(cats[j] for j in row if counts[i, j] > 0) for i, row in enumerate(order)]
 
 
 async def score_clients(
@@ -154,6 +159,7 @@ async def score_clients(
     uplift = models.uplift_scores(X)
     reasons = models.hybrid.reasons(X)
     ok = eligibility_mask(X, models.products, catalog)
+    categories = _recent_categories(X)
     out: dict[int, ScoredClient] = {}
     for i, cid in enumerate(row_ids):
         if cid not in contexts:
@@ -176,7 +182,7 @@ async def score_clients(
             hybrid_only=[
                 {"product": models.products[j], "p_take": round(float(p_take[i, j]), 5)} for j in order
             ],
-            recent_categories=_recent_categories(X, i),
+            recent_categories=categories[i],
             income=contexts[cid].income,
         )
     return out

@@ -1,0 +1,259 @@
+"""Benchmark: events per second through the worker, and operation-to-notification latency.
+
+    python bench/bench_events.py [--clients 3000] [--events 3000] [--rate 40] [--seconds 20]
+                                 [--reuse-home DIR]
+
+On a fresh embedded PostgreSQL + embedded broker (or a state folder that already holds data
+and a trained model set, e.g. .recsys after `make run`):
+1. throughput: `--events` operations with their outbox events are committed at once while
+   one worker process (then two) runs; events/s = events / time until all are processed;
+2. latency: operations committed one by one at `--rate` per second, each for a client with
+   no recent contact (so each should produce a notification); latency = from the commit to
+   the notification's arrival on the notifications topic; p50/p95/max.
+The template explainer is used (LLM_PROVIDER unset). Numbers only: nothing passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+
+def start_workers(n: int, env: dict[str, str], home: Path) -> list[tuple[subprocess.Popen[bytes], Path]]:
+    procs = []
+    for i in range(n):
+        log = home / f"bench-worker-{i}-{uuid.uuid4().hex[:4]}.log"
+        with open(log, "wb") as out:
+            procs.append(
+                (
+                    subprocess.Popen(
+                        [sys.executable, "-m", "core.cli.main", "worker"],
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    ),
+                    log,
+                )
+            )
+    deadline = time.monotonic() + 120
+    for proc, log in procs:
+        while "worker ready" not in log.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"worker failed to start:\n{log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+    time.sleep(4)  # let the group settle (join + assignment) before the clock starts
+    return procs
+
+
+def stop_workers(procs: list[tuple[subprocess.Popen[bytes], Path]]) -> None:
+    for proc, _ in procs:
+        proc.terminate()
+    for proc, _ in procs:
+        proc.wait(60)
+
+
+async def insert_events(url: str, clients: list[int], one_tx: bool) -> list[tuple[uuid.UUID, float]]:
+    import asyncpg
+
+    from core.events import add_event
+
+    conn = await asyncpg.connect(url)
+    out: list[tuple[uuid.UUID, float]] = []
+    try:
+        if one_tx:
+            async with conn.transaction():
+                for cid in clients:
+                    op = await conn.fetchval(
+                        "INSERT INTO operation (client_id, occurred_at, amount, category) "
+                        "VALUES ($1, now(), -12.30, 'groceries') RETURNING id",
+                        cid,
+                    )
+                    out.append((await add_event(conn, "operation_added", cid, {"operation_id": op}), 0.0))
+            t = time.perf_counter()
+            return [(e, t) for e, _ in out]
+        for cid in clients:
+            async with conn.transaction():
+                op = await conn.fetchval(
+                    "INSERT INTO operation (client_id, occurred_at, amount, category) "
+                    "VALUES ($1, now(), -80.00, 'travel') RETURNING id",
+                    cid,
+                )
+                ev = await add_event(conn, "operation_added", cid, {"operation_id": op})
+            out.append((ev, time.perf_counter()))
+    finally:
+        await conn.close()
+    return out
+
+
+async def wait_processed(url: str, events: list[uuid.UUID], timeout: float) -> float:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            n = await conn.fetchval(
+                "SELECT count(*) FROM processed_event WHERE consumer = 'worker' AND event_id = ANY($1)",
+                events,
+            )
+            if n == len(events):
+                return time.perf_counter()
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    raise SystemExit(f"not all {len(events)} events processed within {timeout:.0f} s")
+
+
+async def throughput(url: str, bootstrap: str, clients: list[int], n_events: int) -> float:
+    from core.events.runtime import run_relay
+    from core.settings import get_settings
+
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(stop, get_settings(), url=url, bootstrap=bootstrap))
+    picks = [clients[i % len(clients)] for i in range(n_events)]
+    events = await insert_events(url, picks, one_tx=True)
+    t0 = events[0][1]
+    t1 = await wait_processed(url, [e for e, _ in events], timeout=600)
+    stop.set()
+    await relay
+    return n_events / (t1 - t0)
+
+
+async def latency(url: str, bootstrap: str, clients: list[int], rate: float, seconds: float) -> list[float]:
+    from aiokafka import AIOKafkaConsumer
+
+    from core.events import NOTIFICATIONS
+    from core.events.runtime import run_relay
+    from core.settings import get_settings
+
+    consumer = AIOKafkaConsumer(
+        NOTIFICATIONS,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="latest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    await consumer.start()
+    await asyncio.sleep(4)  # joined and positioned at the end before the first commit
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(stop, get_settings(), url=url, bootstrap=bootstrap))
+    committed: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+
+    async def _consume() -> None:
+        while not stop.is_set():
+            for recs in (await consumer.getmany(timeout_ms=100)).values():
+                now = time.perf_counter()
+                for r in recs:
+                    arrived.setdefault(json.loads(r.value).get("trigger_event_id", ""), now)
+
+    reader = asyncio.create_task(_consume())
+    n = int(rate * seconds)
+    for cid in clients[:n]:
+        ((ev, t),) = await insert_events(url, [cid], one_tx=False)
+        committed[str(ev)] = t
+        await asyncio.sleep(1.0 / rate)
+    await wait_processed(url, [uuid.UUID(e) for e in committed], timeout=120)
+    await asyncio.sleep(2)
+    stop.set()
+    await asyncio.gather(relay, reader)
+    await consumer.stop()
+    lat = [arrived[e] - t for e, t in committed.items() if e in arrived]
+    print(f"  notifications received for {len(lat)} of {len(committed)} events (others: no new offer)")
+    return lat
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) >= 2 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=3000)
+    parser.add_argument("--months", type=int, default=8)
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=40.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--reuse-home", type=Path, default=None)
+    args = parser.parse_args()
+
+    home = args.reuse_home or Path(tempfile.mkdtemp(prefix="rse-", dir="/tmp"))
+    home.chmod(0o755)
+    os.environ["RECSYS_HOME"] = str(home)
+    os.environ.pop("LLM_PROVIDER", None)
+
+    import asyncpg
+
+    from core.db import migrate
+    from core.db.session import database_url
+    from core.events.broker import ensure_topics, resolve_bootstrap
+    from core.settings import get_settings
+
+    url = database_url()
+    migrate.upgrade(url)
+    bootstrap = resolve_bootstrap(get_settings())
+    asyncio.run(ensure_topics(bootstrap))
+
+    async def _clients() -> tuple[int, list[int]]:
+        conn = await asyncpg.connect(url)
+        try:
+            n = await conn.fetchval("SELECT count(*) FROM client")
+            rows = await conn.fetch(
+                "SELECT id FROM client WHERE id NOT IN "
+                "(SELECT client_id FROM offer_log WHERE channel = 'push') ORDER BY random()"
+            )
+            return int(n), [int(r["id"]) for r in rows]
+        finally:
+            await conn.close()
+
+    if args.reuse_home is None:
+        from core.catalog import load_catalog
+        from core.data.generate import generate_to_db
+        from core.data.store import upsert_catalog
+        from core.models.hybrid import HybridParams
+        from core.services.training import train_and_save
+
+        async def _setup() -> None:
+            conn = await asyncpg.connect(url)
+            try:
+                await upsert_catalog(conn, load_catalog())
+            finally:
+                await conn.close()
+            await generate_to_db(args.clients, args.months, 31, url=url)
+            await train_and_save(url, params=HybridParams(iterations_any=100, iterations_which=100))
+
+        asyncio.run(_setup())
+    n_clients, clients = asyncio.run(_clients())
+    print(f"state {home}: {n_clients} clients, broker {bootstrap}")
+    env = {**os.environ, "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "RECSYS_HOME": str(home)}
+    used = 0
+    for n_workers in (1, 2):
+        env["WORKER_GROUP"] = f"bench-{n_workers}-{uuid.uuid4().hex[:4]}"
+        os.environ["WORKER_GROUP"] = env["WORKER_GROUP"]
+        procs = start_workers(n_workers, env, home)
+        try:
+            eps = asyncio.run(throughput(url, bootstrap, clients, args.events))
+            fresh = clients[used : used + int(args.rate * args.seconds)]
+            used += len(fresh)
+            lat = asyncio.run(latency(url, bootstrap, fresh, args.rate, args.seconds))
+        finally:
+            stop_workers(procs)
+        print(
+            f"workers={n_workers}: {eps:,.0f} events/s sustained ({args.events} events); "
+            f"latency commit->notification at {args.rate:.0f}/s: p50 {pct(lat, 50) * 1000:.0f} ms, "
+            f"p95 {pct(lat, 95) * 1000:.0f} ms, max {max(lat, default=float('nan')) * 1000:.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
