@@ -230,6 +230,7 @@ def test_recommendation_obeys_rules_and_is_stored(trained: dict[str, Any], popul
             served += 1
             assert 0 < o["propensity"] <= 1
             assert o["reason_codes"] and len(o["reason_texts"]) == len(o["reason_codes"])
+            assert o["explanation_source"] == "template" and o["name"] in o["explanation"]
             assert o["product_code"] not in r["rejected"]
         if not r["offers"]:
             assert r["no_contact_reason"]

@@ -34,6 +34,7 @@ from core.decision import (
     load_rules,
 )
 from core.domain import OPERATION_CATEGORIES
+from core.explain.service import Explainer
 from core.features import build_features_db
 from core.features.life_events import detect_life_events
 from core.models.base import eligibility_mask
@@ -234,12 +235,16 @@ async def recommend_for_client(
     store: bool = True,
     now: datetime | None = None,
     conn: asyncpg.Connection | None = None,
+    explainer: Explainer | None = None,
 ) -> dict[str, Any]:
-    """The decision for one client now, with reasons and the hybrid-only comparison."""
+    """The decision for one client now, with reasons, explanations and the hybrid-only comparison.
+
+    `explainer` defaults to the one the settings choose (the template unless an LLM is set).
+    """
     if conn is None:
         async with raw_connection(url or database_url()) as own:
             return await recommend_for_client(
-                client_id, models=models, rng=rng, store=store, now=now, conn=own
+                client_id, models=models, rng=rng, store=store, now=now, conn=own, explainer=explainer
             )
     catalog = load_catalog()
     rules = load_rules(catalog=catalog)
@@ -252,6 +257,10 @@ async def recommend_for_client(
         raise NotFound(f"client {client_id} not found or has no data at {models.serve_cutoff}")
     decision = decide(scored.ctx, scored.candidates, catalog, rules, rng or random.Random())
     offers = offer_items(decision, scored.ctx, catalog, rules)
+    from core.explain import make_explainer
+    from core.services.explanations import explain_offers  # imports this module: late import
+
+    await explain_offers(explainer or make_explainer(), scored, offers)
     result: dict[str, Any] = {
         "client_id": client_id,
         "model_version": models.version,
