@@ -28,7 +28,7 @@ class ApiConfig(BaseSettings):
     max_tokens: int = Field(default=2000, description="Most lexical tokens in a document.")
     max_aliases: int = Field(default=15, description="Most aliases in a document.")
     max_page: int = Field(default=100, description="Largest `first` of any list or connection.")
-    rate_per_s: float = Field(default=20.0, description="Token bucket refill per caller (requests/s).")
+    rate_per_s: float = Field(default=20.0, description="Token bucket refill per caller, per s; 0 = off.")
     rate_burst: int = Field(default=60, description="Token bucket size per caller.")
     analyst_password: SecretStr | None = Field(
         default=None, description="analystLogin password (demo only); unset = 'analyst'."
