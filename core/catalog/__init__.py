@@ -8,7 +8,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from core.domain import LIFE_EVENTS
@@ -60,27 +60,33 @@ class Catalog:
     def __post_init__(self) -> None:
         validate(self.products)
 
-    @property
+    # Cached: the decision layer asks these thousands of times per batch of events, and the
+    # catalog is immutable (frozen dataclass of tuples).
+    @cached_property
     def codes(self) -> tuple[str, ...]:
         return tuple(p.code for p in self.products)
 
-    @property
+    @cached_property
     def bank(self) -> tuple[ProductSpec, ...]:
         return tuple(p for p in self.products if p.kind == "bank")
 
-    @property
+    @cached_property
     def partner(self) -> tuple[ProductSpec, ...]:
         return tuple(p for p in self.products if p.kind == "partner")
 
-    @property
+    @cached_property
     def bank_codes(self) -> tuple[str, ...]:
         return tuple(p.code for p in self.bank)
 
+    @cached_property
+    def _by_code(self) -> dict[str, ProductSpec]:
+        return {p.code: p for p in self.products}
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
     def __getitem__(self, code: str) -> ProductSpec:
-        for p in self.products:
-            if p.code == code:
-                return p
-        raise KeyError(code)
+        return self._by_code[code]
 
 
 def validate(products: tuple[ProductSpec, ...]) -> None:
