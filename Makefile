@@ -10,7 +10,7 @@ DEMO_CLIENTS ?= 5000
 DEMO_MONTHS ?= 17
 DEMO_SEED ?= 31
 
-.PHONY: venv run test lint typecheck demo-data models clean-state help
+.PHONY: venv run test lint typecheck demo-data models clean-state help web
 
 help:
 	@echo "make run   - set up everything on embedded defaults and run the system"
@@ -55,6 +55,12 @@ WORKERS ?= 1
 run: models
 	$(BIN)/recsys recommend --demo 3
 	$(BIN)/recsys up --workers $(WORKERS)
+
+# The Reflex web app alone (dev mode, http://localhost:3000), against the API at API_URL
+# (default http://127.0.0.1:8000/graphql, e.g. from `recsys up --no-web` or `recsys api`).
+web: venv
+	bash scripts/install_web_tools.sh
+	PATH="$(CURDIR)/.tools/web/node_modules/.bin:$$PATH" REFLEX_TELEMETRY_ENABLED=false $(BIN)/reflex run --env dev
 
 clean-state:
 	rm -rf .recsys
