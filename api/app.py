@@ -35,6 +35,7 @@ from api.ratelimit import TokenBuckets
 from api.schema import Context, build_schema, context_for
 from api.state import AppState, ModelCache, TimedCache
 from core.db.session import database_url
+from core.explain.service import make_explainer
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("api")
@@ -163,6 +164,7 @@ def create_app(
         buckets=TokenBuckets(config.rate_per_s, config.rate_burst),
         models=ModelCache(db, config.model_refresh_s),
         profiles=TimedCache(config.profiles_ttl_s),
+        explainer=make_explainer(settings),  # a misconfigured LLM fails here, at start-up
     )
 
     @contextlib.asynccontextmanager

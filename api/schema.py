@@ -573,7 +573,9 @@ async def _decide(info: Info, client_id: int) -> Recommendation:
     models = await state.models.get()
     if models is None:
         raise NotFound("no trained model set: run `recsys train` first")
-    result = await scoring.in_thread(scoring.decide_and_store, state.db.url, models, client_id)
+    result = await scoring.in_thread(
+        scoring.decide_and_store, state.db.url, models, client_id, state.explainer
+    )
     return _computed(client_id, result)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
@@ -16,7 +17,8 @@ import pandas as pd
 
 from core.catalog import load_catalog
 from core.db.session import raw_connection
-from core.decision import load_rules
+from core.decision import decide, load_rules
+from core.explain.service import Explainer
 from core.features import build_features_db
 from core.models.base import eligibility_mask, held_now
 from core.services.analytics import NotFound
@@ -125,8 +127,28 @@ async def client_probabilities(url: str, models: ModelSet, client_id: int) -> li
     return sorted(rows, key=lambda r: -r["probability"])
 
 
-async def decide_and_store(url: str, models: ModelSet, client_id: int) -> dict[str, Any]:
-    """The decision layer's offers for one client, stored as a recommendation row."""
-    from core.services.recommend import recommend_for_client
+async def decide_and_store(
+    url: str, models: ModelSet, client_id: int, explainer: Explainer
+) -> dict[str, Any]:
+    """The decision layer's offers for one client now, explained (template or LLM, as the
+    worker does) and stored as a recommendation row; the API's path when none is stored."""
+    from core.services.explanations import explain_offers
+    from core.services.recommend import offer_items, score_clients, store_recommendation
 
-    return await recommend_for_client(client_id, url, models=models, rng=random.Random(), store=True)
+    catalog = load_catalog()
+    rules = load_rules(catalog=catalog)
+    now = datetime.now(UTC)
+    async with raw_connection(url) as conn:
+        scored = (await score_clients(conn, models, [client_id], now, catalog)).get(client_id)
+        if scored is None:
+            raise NotFound(f"client {client_id} not found or has no data at {models.serve_cutoff}")
+        decision = decide(scored.ctx, scored.candidates, catalog, rules, random.Random())
+        offers = offer_items(decision, scored.ctx, catalog, rules)
+        await explain_offers(explainer, scored, offers)
+        rec_id = await store_recommendation(conn, client_id, models.version, offers)
+    return {
+        "offers": offers,
+        "recommendation_id": rec_id,
+        "model_version": models.version,
+        "no_contact_reason": decision.no_contact_reason,
+    }

@@ -15,6 +15,7 @@ from api.config import ApiConfig
 from api.db import Database
 from api.hub import NotificationHub
 from api.ratelimit import TokenBuckets
+from core.explain.service import Explainer
 from core.services.registry import KIND, ModelSet, load_model_set
 from core.settings import Settings
 
@@ -81,3 +82,4 @@ class AppState:
     buckets: TokenBuckets
     models: ModelCache
     profiles: TimedCache
+    explainer: Explainer
