@@ -19,6 +19,7 @@ from web.i18n import LABELS, TEXTS, texts
 from web.state import history as history_module
 from web.state import views
 from web.state.analytics import AnalyticsState
+from web.state.base import error_text
 from web.state.client import ClientState
 from web.state.history import HistoryState, validate_operation
 from web.state.home import HomeState
@@ -481,6 +482,8 @@ def test_graphql_errors_and_outages_become_api_errors() -> None:
         kind = json.loads(request.content)["query"]
         if "boom" in kind:
             return httpx.Response(502, text="bad gateway")
+        if "slow" in kind:
+            raise httpx.ReadTimeout("timed out", request=request)
         if "limit" in kind:
             return httpx.Response(
                 429,
@@ -497,6 +500,9 @@ def test_graphql_errors_and_outages_become_api_errors() -> None:
         with pytest.raises(api_client.ApiError) as info:
             await client.execute("{ limit }")
         assert info.value.code == "RATE_LIMITED" and not isinstance(info.value, api_client.ApiUnavailable)
+        with pytest.raises(api_client.ApiTimeout) as slow:
+            await client.execute("{ slow }")
+        assert error_text(slow.value, "en") == texts("en")["api_slow"]
 
     asyncio.run(run())
 

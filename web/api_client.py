@@ -36,6 +36,10 @@ class ApiUnavailable(ApiError):
     """The API cannot be reached (down, timing out) or failed with a server error."""
 
 
+class ApiTimeout(ApiUnavailable):
+    """The API took longer than the client's timeout."""
+
+
 def _dotenv_value(name: str) -> str | None:
     env = Path(".env")
     if not env.is_file():
@@ -98,7 +102,7 @@ class GraphQLClient:
         self,
         token: str | None = None,
         url: str | None = None,
-        timeout: float = 15.0,
+        timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.token = token or None
@@ -114,6 +118,8 @@ class GraphQLClient:
         try:
             async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
                 response = await http.post(self.url, json=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise ApiTimeout(f"no answer within {self.timeout:.0f} s") from exc
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
         if response.status_code >= 500:

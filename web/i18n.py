@@ -26,6 +26,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Сервис недоступен: API не отвечает. Запустите `recsys api` и повторите.",
         "The service is unavailable: the API does not answer. Start `recsys api` and retry.",
     ),
+    "api_slow": (
+        "Сервис отвечает слишком долго. Повторите чуть позже.",
+        "The service takes too long to answer. Retry in a moment.",
+    ),
     "api_error": ("Ошибка API", "API error"),
     "not_logged_in": ("Войдите, чтобы продолжить.", "Log in to continue."),
     # login

@@ -12,6 +12,8 @@ from web.i18n import DEFAULT_LANG, texts
 
 def error_text(exc: Exception, lang: str) -> str:
     """What a page says for a failed API call."""
+    if isinstance(exc, api_client.ApiTimeout):
+        return texts(lang)["api_slow"]
     if isinstance(exc, api_client.ApiUnavailable):
         return texts(lang)["api_down"]
     if isinstance(exc, api_client.ApiError):
