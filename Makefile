@@ -46,7 +46,7 @@ demo-data: venv
 # Models on the demo population: trained once per state folder, then the comparison table.
 models: demo-data
 	if [ ! -d "$${RECSYS_HOME:-.recsys}/models" ] || [ -z "$$(ls -A $${RECSYS_HOME:-.recsys}/models)" ]; then \
-		$(BIN)/recsys train; fi
+		$(BIN)/recsys train && $(BIN)/recsys recommend --all; fi
 	$(BIN)/recsys evaluate --latest
 
 # The whole system in the foreground: relay, worker, GraphQL API (GraphiQL at /graphql) and

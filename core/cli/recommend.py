@@ -13,8 +13,18 @@ def recommend(
     demo: int = typer.Option(3, "--demo", min=1, max=50, help="How many demo clients when no id is given."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     seed: int = typer.Option(31, "--seed", help="Seed of the exploration draw (reproducible output)."),
+    all_clients: bool = typer.Option(
+        False, "--all", help="Batch job: decide and store a recommendation for every client."
+    ),
 ) -> None:
-    """Decide offers (uplift + business rules + diversity) and show why, beside the hybrid's top 3."""
+    """Decide offers (uplift + business rules + diversity) and show why, beside the hybrid's top 3.
+
+    With --all: the batch job that stores a fresh recommendation for every client (what the
+    API serves until the worker refreshes a client on its next event).
+    """
+    if all_clients:
+        _recommend_all(seed)
+        return
     import random
 
     from core.services.analytics import NotFound
@@ -58,3 +68,30 @@ def render(result: dict) -> None:  # type: ignore[type-arg]
         console.print(f"no contact: {result['no_contact_reason']}")
     hybrid = ", ".join(f"{h['product']} ({h['p_take']:.3f})" for h in result["hybrid_only"])
     console.print(f"hybrid scorer alone would offer: {hybrid}")
+
+
+def _recommend_all(seed: int) -> None:
+    import time
+
+    from rich.progress import Progress
+
+    from core.services.analytics import NotFound
+    from core.services.batch import recommend_all
+
+    started = time.perf_counter()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("deciding offers", total=None)
+        try:
+            counts = run(
+                recommend_all(
+                    seed=seed, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                )
+            )
+        except NotFound as exc:
+            fail(str(exc))
+    took = time.perf_counter() - started
+    console.print(
+        f"stored {counts['stored']:,} recommendations ({counts['with_offers']:,} with offers) "
+        f"for {counts['clients']:,} clients in {took:.1f} s "
+        f"({counts['stored'] / max(took, 1e-9):,.0f} clients/s)"
+    )
