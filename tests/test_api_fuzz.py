@@ -4,7 +4,8 @@ Valid documents (every query and mutation of schema.graphql with random argument
 invalid ones (wrong types, missing arguments), sent as a client, as an analyst and
 anonymously. Every answer must be an HTTP status below 500, carry no stack trace or SQL, and
 every error must have one of the documented codes. FUZZ_EXAMPLES sets the number of cases
-per mode and role (default 120 here: 720 in all; bench/bench_fuzz.py runs the 2,000+).
+per mode and role (default 120: 720 cases in `make test`; the full run is
+`FUZZ_EXAMPLES=350 .venv/bin/python -m pytest tests/test_api_fuzz.py`: 2,100 cases).
 """
 
 from __future__ import annotations
