@@ -170,8 +170,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if config.kafka:
-            state.hub.bootstrap = bootstrap or await asyncio.to_thread(_bootstrap, settings)
-            await _ensure_topics(state.hub.bootstrap)
+            resolved: str = bootstrap if bootstrap else await asyncio.to_thread(_bootstrap, settings)
+            state.hub.bootstrap = resolved
+            await _ensure_topics(resolved)
             await state.hub.start()
         try:
             yield

@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -244,7 +245,8 @@ class Client:
         date_to: date | None = None,
     ) -> OperationConnection:
         first = _page(first, "first", info.context.state.config)
-        where, args = ["client_id = $1"], [self._id]
+        where: list[str] = ["client_id = $1"]
+        args: list[Any] = [self._id]
         if category is not None:
             if category not in OPERATION_CATEGORIES:
                 raise BadInput("category", f"unknown category; one of: {', '.join(OPERATION_CATEGORIES)}")
@@ -662,7 +664,8 @@ class Query:
     ) -> list[ClientSummary]:
         _demo_or(info.context.principal, info.context.state)
         first = _page(first, "first", info.context.state.config)
-        where, args = ["true"], []
+        where: list[str] = ["true"]
+        args: list[Any] = []
         if after is not None:
             args.append(_parse_id(after, "after"))
             where.append(f"c.id > ${len(args)}")
@@ -989,9 +992,10 @@ def build_schema(config: ApiConfig | None = None) -> Schema:
         subscription=Subscription,
         extensions=[
             ErrorsAndMetrics,
-            QueryDepthLimiter(max_depth=config.max_depth),
-            MaxTokensLimiter(max_token_count=config.max_tokens),
-            MaxAliasesLimiter(max_alias_count=config.max_aliases),
+            # Factories, not instances: one extension object per request (no shared state).
+            partial(QueryDepthLimiter, max_depth=config.max_depth),
+            partial(MaxTokensLimiter, max_token_count=config.max_tokens),
+            partial(MaxAliasesLimiter, max_alias_count=config.max_aliases),
         ],
     )
     roots = (schema._schema.query_type, schema._schema.mutation_type, schema._schema.subscription_type)
