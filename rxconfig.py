@@ -12,6 +12,7 @@ config = rx.Config(
     telemetry_enabled=False,
     frontend_port=3000,
     backend_port=8001,
+    show_built_with_reflex=False,  # the sticky badge covers the offer buttons on phones
     plugins=[
         rx.plugins.SitemapPlugin(),
         rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="medium")),

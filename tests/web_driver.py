@@ -131,7 +131,13 @@ class Browser:
         path.parent.mkdir(parents=True, exist_ok=True)
         rect = self._s("GET", "/window/rect")
         if full_page:
-            height = int(self.script("return Math.max(document.body.scrollHeight, window.innerHeight)") or 0)
+            height = int(
+                self.script(
+                    "const d = document.documentElement;"
+                    "return Math.max(d.scrollHeight, document.body.scrollHeight, window.innerHeight);"
+                )
+                or 0
+            )
             if height > rect["height"]:
                 self.set_window(rect["width"], min(height + 140, 6000))
                 time.sleep(0.3)

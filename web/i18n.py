@@ -217,6 +217,16 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "investments": ("Инвестиции", "Investments"),
         "loan_payment": ("Платёж по кредиту", "Loan payment"),
     },
+    "product_category": {
+        "accounts": ("Счета", "Accounts"),
+        "services": ("Сервисы", "Services"),
+        "cards": ("Карты", "Cards"),
+        "deposits": ("Вклады", "Deposits"),
+        "investments": ("Инвестиции", "Investments"),
+        "insurance_pensions": ("Страхование и пенсии", "Insurance and pensions"),
+        "credit": ("Кредиты", "Credit"),
+        "partner": ("Партнёры", "Partners"),
+    },
     "segment": {
         "top": ("VIP", "VIP"),
         "individual": ("Частный клиент", "Individual"),

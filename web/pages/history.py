@@ -35,7 +35,7 @@ def filters() -> rx.Component:
                     S.filter_category,
                     S.set_filter_category,
                     "filter-category",
-                    placeholder=None,
+                    placeholder=S.t["all_categories"],
                 ),
             ),
             min_width="12em",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from typing import Any
 
@@ -14,7 +16,10 @@ from web.state.base import AppState, error_text
 
 LISTEN_POLL_S = 3.0  # how often the listener checks that its session and tab are still there
 LISTEN_MAX_S = 4 * 3600.0  # a listener never outlives this (a tab closed without logging out)
+TAB_GONE_S = 60.0  # a tab without a websocket this long is closed (reloads reconnect sooner)
 RECONNECT_MAX_S = 15.0
+
+log = logging.getLogger("web.notifications")
 
 
 def _tab_connected(client_token: str) -> bool:
@@ -108,35 +113,58 @@ class ClientState(AppState):
             self._listener_token = token
         started = time.monotonic()
         backoff = 1.0
+        tab_missing_since: float | None = None
 
         async def still_wanted() -> bool:
+            nonlocal tab_missing_since
+            now = time.monotonic()
+            if _tab_connected(tab):
+                tab_missing_since = None
+            elif tab_missing_since is None:
+                tab_missing_since = now
             async with self:
-                wanted = (
-                    self.token == token and _tab_connected(tab) and time.monotonic() - started < LISTEN_MAX_S
-                )
-                if not wanted:
+                reason = ""
+                if self.token != token:
+                    reason = "logged out"
+                elif tab_missing_since is not None and now - tab_missing_since > TAB_GONE_S:
+                    reason = "tab closed"
+                elif now - started > LISTEN_MAX_S:
+                    reason = "time limit"
+                if reason:
                     self.live = False
                     if self._listener_token == token:
                         self._listener_token = ""
-                return wanted
+                    log.info("notifications listener of client %s stopped: %s", self.client_id, reason)
+                return not reason
 
-        while await still_wanted():
-            try:
-                async with api_client.subscribe(api_client.NOTIFICATIONS_SUBSCRIPTION, token) as sub:
-                    async with self:
-                        self.live = True
-                    backoff = 1.0
-                    while True:
-                        data = await sub.receive(timeout=LISTEN_POLL_S)
-                        if data and data.get("notifications"):
-                            async with self:
-                                if self.token != token:
-                                    break
-                                self.receive_notification(data["notifications"])
-                        elif not await still_wanted():
-                            return
-            except api_client.ApiError:
+        try:
+            while await still_wanted():
+                try:
+                    async with api_client.subscribe(api_client.NOTIFICATIONS_SUBSCRIPTION, token) as sub:
+                        async with self:
+                            self.live = True
+                        log.info("notifications listener of client %s subscribed", tab[:8])
+                        backoff = 1.0
+                        while True:
+                            data = await sub.receive(timeout=LISTEN_POLL_S)
+                            if data and data.get("notifications"):
+                                async with self:
+                                    if self.token != token:
+                                        break
+                                    self.receive_notification(data["notifications"])
+                            elif not await still_wanted():
+                                return
+                except api_client.ApiError as exc:
+                    log.warning("notifications subscription failed (%s); retrying in %.0f s", exc, backoff)
+                except Exception:
+                    log.exception("notifications listener error; retrying in %.0f s", backoff)
                 async with self:
                     self.live = False
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, RECONNECT_MAX_S)
+        finally:
+            with contextlib.suppress(Exception):
+                async with self:
+                    self.live = False
+                    if self._listener_token == token:
+                        self._listener_token = ""

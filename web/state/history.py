@@ -60,7 +60,7 @@ class HistoryState(ClientState):
     ops_loading: bool = False
     ops_error: str = ""
     cursors: list[str] = []  # "after" cursor of each page visited past the first
-    filter_category: str = "all"
+    filter_category: str = ""
     filter_from: str = ""
     filter_to: str = ""
     filter_error: str = ""
@@ -143,7 +143,7 @@ class HistoryState(ClientState):
                 self.client_id,
                 first=PAGE_SIZE,
                 after=self.cursors[-1] if self.cursors else None,
-                category=None if self.filter_category in ("", "all") else self.filter_category,
+                category=self.filter_category or None,
                 date_from=self.filter_from or None,
                 date_to=self.filter_to or None,
             )
@@ -171,7 +171,7 @@ class HistoryState(ClientState):
 
     @rx.event
     def set_filter_category(self, value: str) -> None:
-        self.filter_category = value or "all"
+        self.filter_category = value if value in OPERATION_CATEGORIES else ""
 
     @rx.event
     def set_filter_from(self, value: str) -> None:
@@ -196,7 +196,7 @@ class HistoryState(ClientState):
 
     @rx.event
     async def reset_filters(self) -> None:
-        self.filter_category, self.filter_from, self.filter_to, self.filter_error = "all", "", "", ""
+        self.filter_category, self.filter_from, self.filter_to, self.filter_error = "", "", "", ""
         self.cursors = []
         await self.load_operations()
 

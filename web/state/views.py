@@ -168,7 +168,7 @@ def holding_views(client: dict[str, Any] | None, lang: str) -> list[HoldingView]
             HoldingView(
                 code=str(p.get("code", "")),
                 name=product_name(p, lang),
-                category=str(p.get("category", "")),
+                category=label(lang, "product_category", p.get("category")),
                 since=short_date(h.get("since")),
             )
         )
@@ -209,7 +209,7 @@ def offer_cards(
             OfferCard(
                 code=code,
                 name=names[i],
-                category=str(p.get("category", "")),
+                category=label(lang, "product_category", p.get("category")),
                 rank=int(o.get("rank", i + 1)),
                 is_best=i == 0,
                 badge=text(lang, "best_offer") if i == 0 else text(lang, "alternative"),
