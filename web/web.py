@@ -6,6 +6,8 @@ web/state, components in web/components.
 
 from __future__ import annotations
 
+import logging
+
 import reflex as rx
 
 from web.pages.analytics import analytics_page
@@ -17,6 +19,13 @@ from web.state.analytics import AnalyticsState
 from web.state.history import HistoryState
 from web.state.home import HomeState
 from web.state.login import LoginState
+
+_log = logging.getLogger("web")
+if not _log.handlers:  # the app's own events (subscriptions) in the server's output
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    _log.addHandler(_handler)
+    _log.setLevel(logging.INFO)
 
 app = rx.App(
     html_lang="ru",

@@ -1,0 +1,461 @@
+"""The web app end to end in headless Chromium, against the real system: embedded PostgreSQL
+with a small simulated population and a trained model set, the embedded Kafka-protocol
+broker, and as subprocesses `recsys api`, `recsys relay`, `recsys worker` and the Reflex app
+(production build). Screenshots of every page go to .artifacts/screenshots/.
+
+Set-up installs what it needs (scripts/install_web_tools.sh --browser: bun from the npm
+registry, Debian's chromium + chromedriver); a failed install fails the tests, never skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from core.db.urls import run_sync
+from tests.web_driver import Browser, free_port
+from tests.web_stack import Stack, artifacts, install_tools, recsys, reflex_argv, web_env
+
+ANALYST_PASSWORD = "e2e-" + secrets.token_hex(4)
+PHONE = (390, 844)
+LAPTOP = (1366, 900)
+NOTIFY_TIMEOUT_S = 120
+
+
+def shots() -> Path:
+    return artifacts() / "screenshots"
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def evaluation_metrics() -> dict[str, Any]:
+    """An evaluation run as `recsys evaluate` stores it (strategies, uplift, policy sections)."""
+    strategies = {
+        name: {
+            "map@7": m,
+            "ndcg@7": m * 1.6,
+            "recall@7": m * 9,
+            "precision@7": m / 2,
+            "coverage": cov,
+            "diversity": 0.4,
+            "novelty": 2.1,
+        }
+        for name, m, cov in (
+            ("hybrid", 0.0185, 0.61),
+            ("popularity", 0.0196, 0.39),
+            ("rules", 0.011, 0.5),
+            ("cf", 0.0142, 0.7),
+            ("oracle", 0.031, 0.8),
+        )
+    }
+    return {
+        "strategies": strategies,
+        "uplift": {
+            "products": {
+                "tjcr_fin": {
+                    "rows": 900,
+                    "random": {"qini": 0.021, "auuc": 0.03},
+                    "targeted_aipw": {"qini": 0.017},
+                },
+                "dela_fin": {"rows": 640, "random": {"qini": 0.008}, "targeted_aipw": {"qini": 0.012}},
+                "plan_fin": {"rows": 410, "targeted_aipw": {"qini": -0.002}},
+            },
+            "qini_curve": {"x": [0, 0.2, 0.4, 0.6, 0.8, 1.0], "y": [0, 6.1, 9.4, 11.2, 12.0, 12.3]},
+        },
+        "policy": {
+            "budget_share": 0.2,
+            "uplift": {"incremental_conversions": 48.2, "policy_value_dr": 0.0061, "share_of_oracle": 0.64},
+            "propensity": {
+                "incremental_conversions": 31.0,
+                "policy_value_dr": 0.0039,
+                "share_of_oracle": 0.41,
+            },
+            "rules": {"incremental_conversions": 22.4, "policy_value_dr": 0.0028},
+            "random": {"incremental_conversions": 9.7, "policy_value_dr": 0.0012},
+            "oracle": {"incremental_conversions": 75.3, "policy_value_dr": 0.0094, "share_of_oracle": 1.0},
+        },
+        "test": {"clients": 1200},
+    }
+
+
+async def prepare(url: str) -> int:
+    """Record an evaluation run; return a consenting client never scored before whose decision
+    serves an offer (so the worker's rescoring after an operation has a new offer to tell)."""
+    from core.services.recommend import recommend_for_client
+    from core.services.registry import record_run
+
+    conn = await asyncpg.connect(url)
+    try:
+        version = await conn.fetchval(
+            "SELECT version FROM model_run WHERE kind = 'models' ORDER BY id DESC LIMIT 1"
+        )
+        await record_run(
+            conn,
+            "evaluation",
+            str(version or "e2e"),
+            train_from=None,
+            train_to=None,
+            params={},
+            metrics=evaluation_metrics(),
+            artifact_path=None,
+        )
+        rows = await conn.fetch(
+            "SELECT id FROM client WHERE marketing_consent AND NOT contact_opt_out AND age BETWEEN 25 AND 60 "
+            "AND id NOT IN (SELECT client_id FROM recommendation) "
+            "AND id NOT IN (SELECT client_id FROM notification) ORDER BY id LIMIT 30"
+        )
+    finally:
+        await conn.close()
+    for r in rows:
+        result = await recommend_for_client(int(r["id"]), url, rng=random.Random(0), store=False)
+        if result["offers"]:
+            return int(r["id"])
+    raise AssertionError("no client in the test population gets an offer")
+
+
+async def fetchrow(url: str, query: str, *args: Any) -> Any:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchrow(query, *args)
+    finally:
+        await conn.close()
+
+
+def warm_up(api_url: str, client_id: int) -> None:
+    """The API's first decision loads the model set: do it once before the browser waits."""
+    query = "mutation($id: ID!) { demoLogin(clientId: $id) { token } }"
+    r = httpx.post(api_url, json={"query": query, "variables": {"id": str(client_id)}}, timeout=60)
+    token = r.json()["data"]["demoLogin"]["token"]
+    query = "query($id: ID!) { recommendations(clientId: $id) { offers { rank } } }"
+    r = httpx.post(
+        api_url,
+        json={"query": query, "variables": {"id": str(client_id)}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=180,
+    )
+    assert not r.json().get("errors"), r.text
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tools() -> None:
+    if os.environ.get("RECSYS_SKIP_BROWSER_TESTS"):
+        pytest.skip("RECSYS_SKIP_BROWSER_TESTS is set")
+    install_tools()
+
+
+@pytest.fixture(scope="session")
+def web_app(tools: None) -> Iterator[dict[str, Any]]:
+    """The Reflex app (production build, one port), started before the population is built
+    (session scope: it comes first), pointed at the port the API will get."""
+    api_port, web_port = free_port(), free_port()
+    stack = Stack()
+    api_url = f"http://127.0.0.1:{api_port}/graphql"
+    stack.start("web", reflex_argv(web_port), web_env(api_url))
+    try:
+        yield {"stack": stack, "api_port": api_port, "api": api_url, "base": f"http://127.0.0.1:{web_port}"}
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def system(
+    web_app: dict[str, Any], trained_db: str, kafka_bootstrap: str, recsys_home: Path
+) -> Iterator[dict[str, Any]]:
+    """API + relay + worker next to the web app; yields their URLs and the demo client."""
+    stack: Stack = web_app["stack"]
+    api_port, base = web_app["api_port"], web_app["base"]
+    client_id = run_sync(prepare(trained_db))
+    env = {
+        **os.environ,
+        "DATABASE_URL": trained_db,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "RECSYS_HOME": str(recsys_home),
+        "DEMO_LOGIN": "true",
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "RECSYS_API_ANALYST_PASSWORD": ANALYST_PASSWORD,
+        "RECSYS_API_RATE_PER_S": "0",
+        "WORKER_GROUP": f"web-e2e-{uuid.uuid4().hex[:6]}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    started = []
+    try:
+        argv = recsys("api", "--host", "127.0.0.1", "--port", str(api_port), "--log-level", "info")
+        started.append(stack.start("api", argv, env))
+        started.append(stack.start("relay", recsys("relay"), env))
+        started.append(stack.start("worker", recsys("worker"), env))
+        stack.wait_http(
+            f"http://127.0.0.1:{api_port}/readyz",
+            lambda r: r.status_code == 200 and r.json().get("ready") is True,
+            120,
+            "the API",
+        )
+        warm_up(web_app["api"], client_id)
+        stack.wait_http(f"{base}/ping", lambda r: r.status_code == 200, 600, "the web backend")
+        stack.wait_http(
+            f"{base}/login", lambda r: r.status_code == 200 and "<html" in r.text.lower(), 60, "the web app"
+        )
+        yield {**web_app, "client_id": client_id, "db": trained_db}
+    finally:
+        for proc in reversed(started):
+            if proc in stack.procs:
+                stack.stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser(system: dict[str, Any]) -> Iterator[Browser]:
+    logs = artifacts() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    b = Browser(*LAPTOP, log_path=logs / "chromedriver.log")
+    try:
+        yield b
+    finally:
+        b.quit()
+
+
+@pytest.fixture
+def site(system: dict[str, Any], browser: Browser) -> Iterator[tuple[Browser, dict[str, Any]]]:
+    """The browser, with the processes' logs attached to any failure."""
+    browser.set_window(*LAPTOP)
+    yield browser, system
+    system["stack"].check_alive()
+
+
+def fail_with_logs(system: dict[str, Any], browser: Browser, name: str) -> str:
+    path = browser.screenshot(shots() / f"FAILED-{name}.png")
+    state = run_sync(pipeline_state(system["db"], system["client_id"]))
+    return f"\nscreenshot: {path}\npipeline: {state}\n{system['stack'].describe()}"
+
+
+async def pipeline_state(url: str, client_id: int) -> dict[str, Any]:
+    conn = await asyncpg.connect(url)
+    try:
+        outbox = await conn.fetch(
+            "SELECT event_type, published_at IS NOT NULL AS published, processed_at IS NOT NULL AS processed "
+            "FROM outbox WHERE key = $1 ORDER BY id",
+            str(client_id),
+        )
+        notes = await conn.fetch(
+            "SELECT id, title, created_at FROM notification WHERE client_id = $1 ORDER BY id", client_id
+        )
+        recs = await conn.fetchval("SELECT count(*) FROM recommendation WHERE client_id = $1", client_id)
+    finally:
+        await conn.close()
+    return {
+        "outbox": [dict(r) for r in outbox],
+        "notifications": [dict(r) for r in notes],
+        "recommendations": recs,
+    }
+
+
+def login_as(browser: Browser, base: str, client_id: int) -> None:
+    browser.get(f"{base}/login")
+    browser.wait_for("#page-login")
+    browser.type("#client-search", str(client_id))
+    browser.click(f"#client-{client_id} button", timeout=30)
+    browser.wait_for("#page-home", 30)
+
+
+def gql(
+    system: dict[str, Any], query: str, variables: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    r = httpx.post(system["api"], json={"query": query, "variables": variables}, headers=headers, timeout=30)
+    body = r.json()
+    assert not body.get("errors"), body
+    return dict(body["data"])
+
+
+# --- the bank app --------------------------------------------------------------------------------
+
+
+def test_login_page_lists_clients(site: tuple[Browser, dict[str, Any]]) -> None:
+    browser, system = site
+    browser.get(f"{system['base']}/login")
+    browser.wait_for("#page-login")
+    browser.wait_for(".client-item", 30)
+    assert len(browser.find_all(".client-item")) >= 5
+    assert "Вход в банк" in browser.text("#login-clients")  # Russian by default
+    browser.screenshot(shots() / "01-login.png")
+    browser.set_window(*PHONE)
+    browser.screenshot(shots() / "01-login-phone.png")
+
+
+def test_client_sees_products_and_offers(site: tuple[Browser, dict[str, Any]]) -> None:
+    browser, system = site
+    cid = system["client_id"]
+    login_as(browser, system["base"], cid)
+    try:
+        browser.wait_for(".offer-card", 60)
+    except TimeoutError as exc:
+        raise AssertionError(str(exc) + fail_with_logs(system, browser, "home")) from exc
+    assert f"#{cid}" in browser.text("#home-title")
+    cards = browser.texts(".offer-card")
+    assert cards and all(text.strip() for text in cards)
+    assert "Лучшее предложение" in cards[0] and "Почему" in browser.text("#offers")
+    assert browser.find("#offers .offer-accept") and browser.find("#offers .offer-dismiss")
+    browser.wait_for("#my-products")
+    browser.screenshot(shots() / "02-home.png")
+    browser.click("#lang-toggle")
+    browser.wait_for("#offers-section", text="Offers for you")
+    browser.screenshot(shots() / "02-home-en.png")
+    browser.click("#lang-toggle")
+    browser.wait_for("#offers-section", text="Предложения для вас")
+    browser.set_window(*PHONE)
+    browser.screenshot(shots() / "02-home-phone.png")
+
+
+def test_adding_an_operation_brings_a_live_notification(site: tuple[Browser, dict[str, Any]]) -> None:
+    browser, system = site
+    browser.click("#nav-history")
+    browser.wait_for("#page-history")
+    browser.wait_for(".operation-row", 30)
+    assert "Всего" in browser.text("#page-info")
+
+    browser.click("#op-submit")  # empty form: validation messages, nothing sent
+    browser.wait_for("#add-operation .field-error", 10)
+    assert "Выберите категорию" in browser.text("#add-operation")
+
+    browser.type("#op-amount", "-950")
+    browser.select("#op-category", "travel")
+    browser.type("#op-description", "Билеты в Барселону")
+    browser.wait_until(lambda: browser.value("#op-amount") == "-950", 10, "the amount typed")
+    browser.click("#op-submit")
+    browser.wait_for("#op-added", 30)
+    try:
+        browser.wait_for("#live-notification", NOTIFY_TIMEOUT_S)  # pushed: no reload
+    except TimeoutError as exc:
+        raise AssertionError(str(exc) + fail_with_logs(system, browser, "notification")) from exc
+    assert browser.text("#live-notification").strip()
+    assert browser.find("#bell-count") is not None
+    browser.wait_for("#changes-done", 60)
+    assert browser.text("#operations").count("Билеты в Барселону") == 1
+    browser.screenshot(shots() / "03-history.png")
+    browser.click("#bell")
+    browser.wait_for("#notification-list .notification-item", 10)
+    browser.screenshot(shots() / "03-notifications.png")
+    browser.script("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}));")
+
+
+def test_answering_an_offer(site: tuple[Browser, dict[str, Any]]) -> None:
+    browser, system = site
+    browser.click("#nav-home")
+    browser.wait_for("#page-home")
+    browser.wait_for(".offer-card .offer-dismiss", 60)
+    browser.click(".offer-card .offer-dismiss")
+    browser.wait_for(".offer-card .offer-response", 30, text="Отложено")
+    browser.screenshot(shots() / "04-offer-answered.png")
+    browser.click("#logout")
+    browser.wait_for("#page-login", 30)
+
+
+def test_register_a_new_client(site: tuple[Browser, dict[str, Any]]) -> None:
+    browser, system = site
+    browser.get(f"{system['base']}/register")
+    browser.wait_for("#page-register")
+    browser.type("#reg-age", "7")
+    browser.click("#reg-submit")
+    browser.wait_for("#reg-error", 10)
+    assert "Возраст от 14 до 110" in browser.text("#register-form")
+    browser.screenshot(shots() / "05-register-errors.png")
+
+    browser.type("#reg-age", "34")
+    browser.select("#reg-sex", "H")
+    browser.type("#reg-income", "42000")
+    browser.select("#reg-segment", "individual")
+    browser.select("#reg-province", "8")
+    browser.wait_until(lambda: browser.value("#reg-age") == "34", 10, "the age typed")
+    browser.click("#reg-submit")
+    try:
+        browser.wait_for("#page-home", 60)
+        browser.wait_until(
+            lambda: browser.find(".offer-card") or browser.find("#no-offers"), 60, "first offers"
+        )
+    except TimeoutError as exc:
+        raise AssertionError(str(exc) + fail_with_logs(system, browser, "register")) from exc
+    title = browser.text("#home-title")
+    assert "#" in title
+    new_id = int(title.split("#")[-1].strip())
+    row = run_sync(fetchrow(system["db"], "SELECT age, sex, segment FROM client WHERE id = $1", new_id))
+    assert row is not None and (row["age"], row["sex"], row["segment"]) == (34, "H", "individual")
+    browser.screenshot(shots() / "05-register-home.png")
+    browser.click("#logout")
+    browser.wait_for("#page-login", 30)
+
+
+# --- the analytics panel ---------------------------------------------------------------------------
+
+
+def test_analytics_panel_renders_charts(site: tuple[Browser, dict[str, Any]]) -> None:
+    browser, system = site
+    browser.get(f"{system['base']}/login")
+    browser.wait_for("#page-login")
+    browser.type("#analyst-password", ANALYST_PASSWORD)
+    browser.wait_until(
+        lambda: browser.value("#analyst-password") == ANALYST_PASSWORD, 10, "the password typed"
+    )
+    browser.click("#analyst-login")
+    try:
+        browser.wait_for("#page-analytics", 30)
+        browser.wait_for("#metric-chart .recharts-bar-rectangle", 60)
+    except TimeoutError as exc:
+        raise AssertionError(str(exc) + fail_with_logs(system, browser, "analytics")) from exc
+    assert len(browser.find_all("#metric-chart .recharts-bar-rectangle")) == 5  # one bar per strategy
+    assert "map@7" in browser.text("#metrics-table")
+    browser.screenshot(shots() / "06-analytics-models.png")
+
+    browser.click("#tab-uplift")
+    browser.wait_for("#qini-chart .recharts-bar-rectangle", 30)
+    browser.wait_for("#qini-curves .recharts-line", 30)
+    browser.wait_for("#policy-chart .recharts-bar-rectangle", 30)
+    browser.screenshot(shots() / "07-analytics-uplift.png")
+
+    browser.click("#tab-profiles")
+    browser.wait_for("#profile-chart .recharts-bar-rectangle", 90)
+    browser.screenshot(shots() / "08-analytics-profiles.png")
+
+    browser.click("#tab-client")
+    browser.type("#prob-client-search", str(system["client_id"]))
+    browser.wait_until(
+        lambda: browser.value("#prob-client-select") == str(system["client_id"]), 30, "the client picked"
+    )
+    browser.click("#show-probs")
+    browser.wait_for("#prob-chart .recharts-bar-rectangle", 60)
+    browser.screenshot(shots() / "09-analytics-client.png")
+
+    browser.click("#tab-try")
+    browser.click("#compare")
+    browser.wait_until(lambda: len(browser.find_all(".strategy-column")) == 3, 90, "three strategy columns")
+    columns = browser.texts(".strategy-column")
+    assert "Uplift + правила" in columns[0] and "Популярность" in columns[2]
+    browser.screenshot(shots() / "10-analytics-try.png")
+    browser.set_window(*PHONE)
+    browser.click("#tab-models")
+    browser.wait_for("#metric-chart .recharts-bar-rectangle", 30)
+    browser.screenshot(shots() / "06-analytics-models-phone.png")
+
+
+def test_pages_say_when_the_api_is_down(site: tuple[Browser, dict[str, Any]]) -> None:
+    browser, system = site
+    stack: Stack = system["stack"]
+    api = next(p for p in stack.procs if p.name == "api")
+    stack.stop(api)
+    stack.procs.remove(api)
+    browser.get(f"{system['base']}/login")
+    browser.wait_for("#api-error", 30)
+    assert "API не отвечает" in browser.text("#api-error")
+    browser.screenshot(shots() / "11-api-down.png")
+    print(json.dumps({"screenshots": sorted(p.name for p in shots().glob("*.png"))}))
