@@ -20,7 +20,14 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.scalars import JSON
 
 from api import scoring
@@ -986,6 +993,12 @@ class Schema(strawberry.Schema):
 
 def build_schema(config: ApiConfig | None = None) -> Schema:
     config = config or ApiConfig()
+    # The depth and alias rules are built once (QueryDepthLimiter / MaxAliasesLimiter's own
+    # validators), so the validation cache sees the same rules on every request.
+    limits = [
+        *QueryDepthLimiter(max_depth=config.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=config.max_aliases).validation_rules,
+    ]
     schema = Schema(
         query=Query,
         mutation=Mutation,
@@ -993,9 +1006,12 @@ def build_schema(config: ApiConfig | None = None) -> Schema:
         extensions=[
             ErrorsAndMetrics,
             # Factories, not instances: one extension object per request (no shared state).
-            partial(QueryDepthLimiter, max_depth=config.max_depth),
             partial(MaxTokensLimiter, max_token_count=config.max_tokens),
-            partial(MaxAliasesLimiter, max_alias_count=config.max_aliases),
+            partial(AddValidationRules, limits),
+            # Parsing and validating the same document again costs more than running it;
+            # both caches are bounded LRUs keyed by the query text (and the limits).
+            partial(ParserCache, maxsize=256),
+            partial(ValidationCache, maxsize=256),
         ],
     )
     roots = (schema._schema.query_type, schema._schema.mutation_type, schema._schema.subscription_type)

@@ -20,6 +20,7 @@ def serve(
     host: str = typer.Option(None, "--host", help="Bind address (default: API_HOST)."),
     port: int = typer.Option(None, "--port", help="Port (default: API_PORT)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes."),
 ) -> None:
     """Serve GraphQL at /graphql (HTTP and graphql-transport-ws), /healthz, /readyz, /metrics."""
     if ctx.invoked_subcommand is not None:
@@ -34,17 +35,24 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    try:
-        asgi = create_app(settings)
-    except ConfigError as exc:
-        fail(str(exc))
-    uvicorn.run(
-        asgi,
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        log_level=log_level,
-        proxy_headers=False,
-    )
+    bind = {"host": host or settings.api_host, "port": port or settings.api_port, "log_level": log_level}
+    if workers == 1:
+        try:
+            asgi = create_app(settings)
+        except ConfigError as exc:
+            fail(str(exc))
+        uvicorn.run(asgi, proxy_headers=False, **bind)  # type: ignore[arg-type]
+        return
+    # Several processes must verify each other's tokens: one secret for all of them.
+    if settings.jwt_secret is None or not settings.jwt_secret.get_secret_value():
+        if not settings.demo_login:
+            fail("JWT_SECRET is not set (required outside the demo; see docs/API.md)")
+        import os
+        import secrets
+
+        os.environ["JWT_SECRET"] = secrets.token_urlsafe(48)
+        logging.getLogger("api").warning("JWT_SECRET is not set: one random secret for this run's workers")
+    uvicorn.run("api.app:create_app", factory=True, workers=workers, proxy_headers=False, **bind)  # type: ignore[arg-type]
 
 
 @app.command()
