@@ -28,7 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.auth import ANONYMOUS, Auth, Principal, Role
 from api.config import ApiConfig, cors_origins, jwt_secret, partner_keys
 from api.db import Database
-from api.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError, error_body
+from api.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError, coded, error_body
 from api.hub import NotificationHub
 from api.metrics import METRICS
 from api.ratelimit import TokenBuckets
@@ -122,6 +122,12 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         principal: Principal = request.scope.get(PRINCIPAL, ANONYMOUS)
         return context_for(self.state, request, response, principal)
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """Every error leaves with a code, even one raised outside the operation's extensions."""
+        if result.errors:
+            result.errors = [coded(e) for e in result.errors]
+        return await super().process_result(request, result)
 
     async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
         params = context.connection_params or {}

@@ -86,7 +86,7 @@ def error_body(code: str, message: str, **extensions: Any) -> dict[str, Any]:
     return {"data": None, "errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
-def _coded(error: GraphQLError) -> GraphQLError:
+def coded(error: GraphQLError) -> GraphQLError:
     """The error as the client sees it: with a code, unexpected ones masked (and logged)."""
     original = error.original_error
     if isinstance(original, ApiError):
@@ -156,7 +156,7 @@ class ErrorsAndMetrics(SchemaExtension):
         errors = getattr(result, "errors", None)
         status = "ok"
         if errors:
-            result.errors = [_coded(e) for e in errors]  # type: ignore[union-attr]
+            result.errors = [coded(e) for e in errors]  # type: ignore[union-attr]
             status = str((result.errors[0].extensions or {}).get("code", INTERNAL))  # type: ignore[union-attr]
         label = operation_label(context.graphql_document, self.known_fields)
         METRICS.observe(label, status, time.perf_counter() - started)

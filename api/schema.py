@@ -12,7 +12,7 @@ import binascii
 import contextlib
 import hmac
 import math
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -986,6 +987,17 @@ class Subscription:
 # --- schema -----------------------------------------------------------------------------------
 
 
+class SafeParserCache(ParserCache):
+    """ParserCache that leaves invalid documents to strawberry's own parsing, which reports the
+    syntax error as a GraphQL error (a parse error raised inside the extension would not be)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        yield
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Logging happens in ErrorsAndMetrics (unexpected errors only, with tracebacks)."""
@@ -1010,7 +1022,7 @@ def build_schema(config: ApiConfig | None = None) -> Schema:
             partial(AddValidationRules, limits),
             # Parsing and validating the same document again costs more than running it;
             # both caches are bounded LRUs keyed by the query text (and the limits).
-            partial(ParserCache, maxsize=256),
+            partial(SafeParserCache, maxsize=256),
             partial(ValidationCache, maxsize=256),
         ],
     )
