@@ -50,6 +50,12 @@ def notification_bell() -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         width="100%",
     )
+    # The subscription starts when the bell mounts (every client page), not from on_load:
+    # Reflex cancels an on_load chain's work, background tasks included, on the next navigation.
+    return rx.box(bell_popover(item), on_mount=ClientState.listen, id="bell-box")
+
+
+def bell_popover(item) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.popover.root(
         rx.popover.trigger(
             rx.button(

@@ -108,7 +108,10 @@ class ClientState(AppState):
         async with self:
             token = self.token
             tab = self.router.session.client_token
-            if not token or self.role != "CLIENT" or self._listener_token == token:
+            if not token or self.role != "CLIENT":
+                return
+            if self._listener_token == token:
+                log.info("notifications listener of tab %s already running", tab[:8])
                 return
             self._listener_token = token
         started = time.monotonic()
@@ -143,7 +146,7 @@ class ClientState(AppState):
                     async with api_client.subscribe(api_client.NOTIFICATIONS_SUBSCRIPTION, token) as sub:
                         async with self:
                             self.live = True
-                        log.info("notifications listener of client %s subscribed", tab[:8])
+                        log.info("notifications listener of tab %s subscribed", tab[:8])
                         backoff = 1.0
                         while True:
                             data = await sub.receive(timeout=LISTEN_POLL_S)
@@ -162,6 +165,9 @@ class ClientState(AppState):
                     self.live = False
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, RECONNECT_MAX_S)
+        except asyncio.CancelledError:
+            log.info("notifications listener of tab %s cancelled", tab[:8])
+            raise
         finally:
             with contextlib.suppress(Exception):
                 async with self:

@@ -134,7 +134,6 @@ class HistoryState(ClientState):
         yield
         await self.load_client()
         await self.load_operations()
-        yield ClientState.listen
 
     async def load_operations(self) -> None:
         self.ops_loading = True

@@ -43,7 +43,6 @@ class HomeState(ClientState):
         await self.load_client()
         await self.load_offers()
         self.offers_loading = False
-        yield ClientState.listen
 
     async def load_offers(self) -> None:
         try:
