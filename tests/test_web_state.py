@@ -407,12 +407,17 @@ async def test_analytics_loads_charts(api: FakeApi) -> None:
     assert state.strategy_rows[0] == {"strategy": "hybrid", "map_7": 0.018, "ndcg_7": 0.03, "coverage": 0.8}
     assert state.metric_chart_key == "map_7"
     assert state.metric_table[0][:2] == ["hybrid", "0.0180"]
-    assert {r["product"]: r["qini_random"] for r in state.uplift_rows} == {"tjcr_fin": 0.012, "dela_fin": 0.0}
+    assert {r["product"]: r["qini_random"] for r in state.uplift_rows} == {
+        "Кредитная карта": 0.012,
+        "Депозит": 0.0,
+    }
     assert state.qini_rows == []  # no curve points in this evaluation: the chart is left out
     assert [r["policy"] for r in state.policy_rows] == ["uplift", "random"]
     assert state.policy_rows[0]["incremental"] == 41.5
     assert state.product == "tjcr_fin" and state.product_options[0] == ["tjcr_fin", "Кредитная карта"]
     assert state.profile_rows[0] == {"field": "Возраст", "holders": 41.0, "recent": 35.0}
+    assert [r["field"] for r in state.profile_money_rows] == ["Доход"]
+    assert [r["field"] for r in state.profile_other_rows] == ["Возраст"]
     assert "Сегмент: Частный клиент" in state.profile_facts
     state.set_product("dela_fin")
     assert state.profile_rows == [{"field": "Возраст", "holders": 55.0, "recent": 0.0}]

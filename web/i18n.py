@@ -166,6 +166,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "qini_aipw": ("Qini (AIPW, таргетинг)", "Qini (AIPW, targeted)"),
     "policy_title": ("Ценность политик (бюджет контактов)", "Policy value (contact budget)"),
     "incremental": ("Доп. конверсии", "Incremental conversions"),
+    "policy": ("Политика", "Policy"),
+    "policy_value": ("Ценность на клиента", "Value per client"),
     "share_of_oracle": ("Доля от оракула", "Share of oracle"),
     "uplift_absent": (
         "В последней оценке нет раздела uplift.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from web.components.common import empty_state, error_box, info_box, loading, native_select, section
@@ -130,9 +132,9 @@ def uplift_tab() -> rx.Component:
     policy_table = rx.table.root(
         rx.table.header(
             rx.table.row(
-                rx.table.column_header_cell("policy"),
+                rx.table.column_header_cell(S.t["policy"]),
                 rx.table.column_header_cell(S.t["incremental"]),
-                rx.table.column_header_cell("value"),
+                rx.table.column_header_cell(S.t["policy_value"]),
                 rx.table.column_header_cell(S.t["share_of_oracle"]),
             )
         ),
@@ -181,8 +183,8 @@ def uplift_tab() -> rx.Component:
     )
 
 
-def profiles_tab() -> rx.Component:
-    chart = rx.recharts.bar_chart(
+def profile_bars(data: Any) -> rx.Component:
+    return rx.recharts.bar_chart(
         rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
         rx.recharts.x_axis(type_="number"),
         rx.recharts.y_axis(data_key="field", type_="category", width=150),
@@ -192,11 +194,14 @@ def profiles_tab() -> rx.Component:
         rx.recharts.bar(
             data_key="recent", fill=SECOND, name=S.t["recent_adopters"], is_animation_active=False
         ),
-        data=S.profile_rows,
+        data=data,
         layout="vertical",
         width="100%",
         height="100%",
     )
+
+
+def profiles_tab() -> rx.Component:
     return section(
         S.t["tab_profiles"],
         error_box(S.profiles_error, box_id="profiles-error"),
@@ -216,7 +221,13 @@ def profiles_tab() -> rx.Component:
                     id="profile-facts",
                 ),
                 rx.text(S.t["profile_numeric"], size="2", weight="bold"),
-                chart_box(chart, "profile-chart", height="380px"),
+                rx.grid(
+                    chart_box(profile_bars(S.profile_other_rows), "profile-chart", height="340px"),
+                    chart_box(profile_bars(S.profile_money_rows), "profile-money-chart", height="220px"),
+                    columns=rx.breakpoints(initial="1", lg="2"),
+                    spacing="4",
+                    width="100%",
+                ),
                 width="100%",
             ),
             rx.cond(S.profiles_error == "", empty_state(S.t["no_profiles"], box_id="no-profiles")),
@@ -309,12 +320,14 @@ def try_tab() -> rx.Component:
                 S.strategy_options,
                 lambda o: rx.checkbox(
                     o[1],
+                    margin_right="1em",
                     checked=o[2] == "1",
                     on_change=lambda _: S.toggle_strategy(o[0]),
                     id="strategy-" + o[0],
                 ),
             ),
-            gap="4",
+            gap="5",
+            row_gap="2",
             wrap="wrap",
         ),
         rx.button(S.t["compare"], on_click=S.compare_strategies, loading=S.compare_loading, id="compare"),

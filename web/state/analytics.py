@@ -77,7 +77,8 @@ class AnalyticsState(AppState):
 
     @rx.var
     def uplift_rows(self) -> list[dict[str, Any]]:
-        return views.uplift_rows((self.comparison or {}).get("uplift"))
+        names = {str(p.get("code")): views.product_name(p, self.lang) for p in self.products_raw}
+        return views.uplift_rows((self.comparison or {}).get("uplift"), names)
 
     @rx.var
     def uplift_note(self) -> str:
@@ -121,6 +122,14 @@ class AnalyticsState(AppState):
     @rx.var
     def profile_rows(self) -> list[dict[str, Any]]:
         return views.profile_chart(self.selected_profile.get("profile"), self.lang)
+
+    @rx.var
+    def profile_money_rows(self) -> list[dict[str, Any]]:
+        return views.profile_chart(self.selected_profile.get("profile"), self.lang, money=True)
+
+    @rx.var
+    def profile_other_rows(self) -> list[dict[str, Any]]:
+        return views.profile_chart(self.selected_profile.get("profile"), self.lang, money=False)
 
     @rx.var
     def profile_facts(self) -> list[str]:

@@ -354,8 +354,16 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(float(value)) else float(value)
 
 
+STRATEGY_ORDER: tuple[str, ...] = ("uplift_rules", "hybrid", "rules", "cf", "popularity", "llm", "oracle")
+POLICY_ORDER: tuple[str, ...] = ("uplift", "propensity", "rules", "random", "oracle")
+
+
+def _ordered(name: str, order: tuple[str, ...]) -> tuple[int, str]:
+    return (order.index(name) if name in order else len(order), name)
+
+
 def strategy_rows(comparison: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """One row per strategy: {"strategy": name, metric: value, ...} (numbers only)."""
+    """One row per strategy, in a fixed order: {"strategy": name, metric: value, ...} (numbers)."""
     rows = []
     for entry in (comparison or {}).get("strategies") or []:
         metrics = entry.get("metrics") or {}
@@ -365,7 +373,7 @@ def strategy_rows(comparison: dict[str, Any] | None) -> list[dict[str, Any]]:
             if number is not None:
                 row[key] = round(number, 6)
         rows.append(row)
-    return rows
+    return sorted(rows, key=lambda r: _ordered(r["strategy"].lower(), STRATEGY_ORDER))
 
 
 def metric_keys(rows: list[dict[str, Any]]) -> list[str]:
@@ -390,8 +398,9 @@ def metric_table(rows: list[dict[str, Any]], keys: list[str]) -> list[list[str]]
     return table
 
 
-def uplift_rows(uplift: Any) -> list[dict[str, Any]]:
-    """Per-product Qini coefficients (random holdout and AIPW) from the uplift section."""
+def uplift_rows(uplift: Any, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Per-product Qini coefficients (random holdout and AIPW) from the uplift section;
+    `product` is the product's name when `names` knows it."""
     if not isinstance(uplift, dict) or uplift.get("available") is False:
         return []
     rows = []
@@ -402,7 +411,8 @@ def uplift_rows(uplift: Any) -> list[dict[str, Any]]:
         aipw = m.get("targeted_aipw") or {}
         rows.append(
             {
-                "product": str(code),
+                "product": (names or {}).get(str(code), str(code)),
+                "code": str(code),
                 "qini_random": _number(rnd.get("qini")) or 0.0,
                 "qini_aipw": _number(aipw.get("qini")) or 0.0,
                 "mean_uplift": _number(m.get("mean_predicted_uplift")) or 0.0,
@@ -486,7 +496,7 @@ def policy_rows(policy: Any, lang: str) -> list[dict[str, Any]]:
                 "contacts": entry.get("contacts"),
             }
         )
-    return rows
+    return sorted(rows, key=lambda r: _ordered(r["policy"], POLICY_ORDER))
 
 
 PROFILE_NUMERIC: tuple[str, ...] = (
@@ -502,14 +512,22 @@ PROFILE_NUMERIC: tuple[str, ...] = (
 PROFILE_CATEGORICAL: tuple[str, ...] = ("segment", "sex", "join_channel", "cluster")
 
 
-def profile_chart(profile: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
-    """Rows {"field", "holders", "recent"} of the median profile (holders vs recent adopters)."""
+PROFILE_MONEY: tuple[str, ...] = ("income", "spend_6m", "inflow_6m")
+
+
+def profile_chart(
+    profile: dict[str, Any] | None, lang: str, money: bool | None = None
+) -> list[dict[str, Any]]:
+    """Rows {"field", "holders", "recent"} of the median profile (holders vs recent adopters);
+    money=True: the EUR fields only, False: the others (one scale per chart)."""
     if not isinstance(profile, dict):
         return []
     holders = profile.get("holders") if isinstance(profile.get("holders"), dict) else profile
     recent = profile.get("recent_adopters") if isinstance(profile.get("recent_adopters"), dict) else {}
     rows = []
     for field in PROFILE_NUMERIC:
+        if money is not None and (field in PROFILE_MONEY) != money:
+            continue
         h, r = _number((holders or {}).get(field)), _number((recent or {}).get(field))
         if h is None and r is None:
             continue
