@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -15,6 +17,7 @@ import jwt
 from api.errors import Forbidden, Unauthenticated
 
 ISSUER = "recsys31-api"
+VERIFIED_CACHE = 10_000  # verified tokens remembered (least recently added dropped first)
 ALGORITHM = "HS256"
 
 
@@ -60,6 +63,7 @@ class Auth:
         self._secret = secret
         self.ttl = timedelta(minutes=ttl_minutes)
         self._partners = {hashlib.sha256(k.encode()).hexdigest(): k for k in partner_keys}
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def issue(
         self, role: Role, client_id: int | None = None, now: datetime | None = None
@@ -76,6 +80,22 @@ class Auth:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires.replace(microsecond=0)
 
     def from_token(self, token: str) -> Principal:
+        """Verify a token (signature, issuer, expiry); verified tokens are remembered until they
+        expire, so a caller's next requests skip the HMAC and JSON work."""
+        hit = self._verified.get(token)
+        if hit is not None:
+            principal, expires = hit
+            if time.time() < expires:
+                return principal
+            del self._verified[token]
+            raise Unauthenticated("token expired: log in again")
+        principal, expires = self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > VERIFIED_CACHE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER,
@@ -98,7 +118,7 @@ class Auth:
             except ValueError as exc:
                 raise Unauthenticated("invalid token") from exc
         bucket = hashlib.sha256(token.encode()).hexdigest()[:24]
-        return Principal(role, client_id, key=f"token:{bucket}")
+        return Principal(role, client_id, key=f"token:{bucket}"), float(claims["exp"])
 
     def from_api_key(self, key: str) -> Principal:
         digest = hashlib.sha256(key.encode()).hexdigest()
