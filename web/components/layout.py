@@ -150,6 +150,7 @@ def header(kind: str) -> rx.Component:
                 rx.icon("landmark", size=22, color=rx.color("accent", 10)),
                 rx.heading(AppState.t["brand"], size="4", white_space="nowrap"),
                 align="center",
+                margin_right="1.5em",
             ),
             rx.hstack(*links, spacing="4", align="center", wrap="wrap"),
             rx.spacer(),
