@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from graphql.language import FieldNode
 from strawberry.extensions import SchemaExtension
 
 from api.metrics import METRICS
-from core.services.analytics import NotFound as CoreNotFound
+from core.services.commands import NotFound as CommandNotFound
 from core.services.commands import ValidationError
 
 log = logging.getLogger("api.errors")
@@ -75,6 +76,15 @@ class RateLimited(ApiError):
     code = RATE_LIMITED
 
 
+def is_not_found(exc: BaseException | None) -> bool:
+    """A core NotFound (commands, or the model/analytics services when they are loaded: the
+    API imports the model stack only when it first needs it)."""
+    if isinstance(exc, CommandNotFound):
+        return True
+    analytics = sys.modules.get("core.services.analytics")
+    return analytics is not None and isinstance(exc, analytics.NotFound)
+
+
 def camel(name: str) -> str:
     """snake_case argument name -> the GraphQL name (productCode)."""
     head, *rest = name.split("_")
@@ -94,7 +104,7 @@ def coded(error: GraphQLError) -> GraphQLError:
     if isinstance(original, ValidationError):
         field = camel(original.field)
         return _replace(error, f"{field}: {original.message}", {"code": BAD_USER_INPUT, "field": field})
-    if isinstance(original, CoreNotFound):
+    if is_not_found(original):
         return _replace(error, str(original), {"code": NOT_FOUND})
     if original is None or isinstance(original, GraphQLError):
         # graphql-core's own errors: syntax, validation (limits included), variable coercion.

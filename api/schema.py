@@ -36,13 +36,12 @@ from api.auth import ANONYMOUS, Principal
 from api.auth import Role as RoleValue
 from api.config import ApiConfig
 from api.db import jsonb
-from api.errors import BadInput, ErrorsAndMetrics, Forbidden, NotFound, Unauthenticated
+from api.errors import BadInput, ErrorsAndMetrics, Forbidden, NotFound, Unauthenticated, is_not_found
 from api.loaders import Loaders
 from api.state import AppState
 from core.catalog import ProductSpec, load_catalog
 from core.domain import OPERATION_CATEGORIES
 from core.services import commands
-from core.services.analytics import NotFound as CoreNotFound
 
 Role = strawberry.enum(RoleValue, name="Role", description="Who is calling.")
 
@@ -836,7 +835,9 @@ async def _profiles(state: AppState) -> dict[str, Any]:
 
             try:
                 cache.put(await scoring.in_thread(product_profiles, state.db.url))
-            except CoreNotFound:
+            except LookupError as exc:
+                if not is_not_found(exc):
+                    raise
                 return {"cutoff": None, "profiles": {}}
     return cache.value  # type: ignore[no-any-return]
 
@@ -892,7 +893,9 @@ class Mutation:
             client_id = await commands.register_client(conn, q, month)
         try:
             recommendation = await _decide(info, client_id)
-        except (NotFound, CoreNotFound) as exc:
+        except (NotFound, LookupError) as exc:
+            if isinstance(exc, LookupError) and not is_not_found(exc):
+                raise
             recommendation = _recommendation(
                 client_id, [], rec_id=None, strategy=Strategy.UPLIFT_RULES, model_version=None,
                 created_at=datetime.now(UTC), no_contact_reason=f"NO_MODEL: {exc}",

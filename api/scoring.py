@@ -10,19 +10,16 @@ import asyncio
 import random
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any, TypeVar
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.catalog import load_catalog
 from core.db.session import raw_connection
-from core.decision import decide, load_rules
-from core.explain.service import Explainer
-from core.features import build_features_db
-from core.models.base import eligibility_mask, held_now
-from core.services.analytics import NotFound
-from core.services.registry import ModelSet
+
+if TYPE_CHECKING:  # heavy (pandas, CatBoost, scikit-learn): imported inside the functions
+    import pandas as pd
+
+    from core.explain.service import Explainer
+    from core.services.registry import ModelSet
 
 T = TypeVar("T")
 TOP_K = 5
@@ -34,6 +31,9 @@ async def in_thread(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any, **kwa
 
 
 async def _features(url: str, models: ModelSet, client_id: int) -> pd.DataFrame:
+    from core.features import build_features_db
+    from core.services.analytics import NotFound
+
     async with raw_connection(url) as conn:
         X = await build_features_db(
             conn,
@@ -56,6 +56,11 @@ async def strategy_offers(
     url: str, models: ModelSet, client_id: int, strategy: str, language: str = "ru", k: int = TOP_K
 ) -> list[dict[str, Any]]:
     """The top-k eligible products by one strategy's scores, shaped like stored offers."""
+    import numpy as np
+
+    from core.decision import load_rules
+    from core.models.base import eligibility_mask
+
     catalog = load_catalog()
     rules = load_rules(catalog=catalog)
     X = await _features(url, models, client_id)
@@ -110,6 +115,8 @@ async def strategy_offers(
 
 async def client_probabilities(url: str, models: ModelSet, client_id: int) -> list[dict[str, Any]]:
     """P(take up) of every product for one client at the serving cutoff, highest first."""
+    from core.models.base import eligibility_mask, held_now
+
     catalog = load_catalog()
     X = await _features(url, models, client_id)
     scores = models.score(X)[0]
@@ -132,6 +139,8 @@ async def decide_and_store(
 ) -> dict[str, Any]:
     """The decision layer's offers for one client now, explained (template or LLM, as the
     worker does) and stored as a recommendation row; the API's path when none is stored."""
+    from core.decision import decide, load_rules
+    from core.services.analytics import NotFound
     from core.services.explanations import explain_offers
     from core.services.recommend import offer_items, score_clients, store_recommendation
 

@@ -8,16 +8,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.auth import Auth
 from api.config import ApiConfig
 from api.db import Database
 from api.hub import NotificationHub
 from api.ratelimit import TokenBuckets
-from core.explain.service import Explainer
-from core.services.registry import KIND, ModelSet, load_model_set
 from core.settings import Settings
+
+if TYPE_CHECKING:  # the model stack (pandas, CatBoost, scikit-learn) loads on first use
+    from core.explain.service import Explainer
+    from core.services.registry import ModelSet
 
 log = logging.getLogger("api")
 
@@ -39,6 +41,8 @@ class ModelCache:
         async with self._lock:
             if time.monotonic() - self._checked < self.refresh_s:
                 return self._models
+            from core.services.registry import KIND, load_model_set
+
             async with self.db.connection() as conn:
                 row = await conn.fetchrow(
                     "SELECT id, artifact_path FROM model_run WHERE kind = $1 "

@@ -25,7 +25,6 @@ from core.catalog import Catalog, load_catalog
 from core.decision.types import RESPONSES
 from core.domain import OPERATION_CATEGORIES, SEGMENTS
 from core.events import add_event
-from core.services.analytics import NotFound
 
 MAX_AMOUNT = Decimal("10000000")  # |amount| of one operation, EUR
 MAX_INCOME = Decimal("100000000")  # annual income, EUR
@@ -35,6 +34,11 @@ MAX_DESCRIPTION = 500  # operation.description column
 SEXES = ("H", "V")  # as in the Santander data
 LANGUAGES = ("ru", "en")
 CENT = Decimal("0.01")
+
+
+class NotFound(LookupError):
+    """A client or notification that does not exist (like core.services.analytics.NotFound,
+    defined here so that the write paths do not import the model stack)."""
 
 
 class ValidationError(ValueError):
