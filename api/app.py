@@ -180,9 +180,13 @@ def create_app(
             state.hub.bootstrap = resolved
             await _ensure_topics(resolved)
             await state.hub.start()
+        # Load the model stack and the serving model set in the background: the process
+        # answers at once, the first decision does not pay for the imports.
+        warm = asyncio.create_task(_warm_models(state))
         try:
             yield
         finally:
+            warm.cancel()
             await state.hub.stop()
             await db.close()
 
@@ -230,6 +234,13 @@ def create_app(
     )
     app.state.recsys = state
     return app
+
+
+async def _warm_models(state: AppState) -> None:
+    try:
+        await state.models.get()
+    except Exception as exc:  # noqa: BLE001 - the first request that needs models retries
+        log.warning("model set not loaded at start-up: %s", exc)
 
 
 def _bootstrap(settings: Settings) -> str:
