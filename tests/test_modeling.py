@@ -87,6 +87,10 @@ def test_uplift_and_policy_sections(evaluation: dict[str, Any]) -> None:
     for code, metrics in uplift["products"].items():
         assert metrics["rows"] > 0, code
         assert "corr_true_uplift" in metrics or metrics["mean_predicted_uplift"] == 0.0
+        if "random" in metrics:  # curve points for the analytics chart: 0 at 0, over [0, 1]
+            curve = metrics["random"]["qini_curve"]
+            assert len(curve["x"]) == len(curve["y"]) == 21 and curve["x"][0] == 0.0 and curve["x"][-1] == 1.0
+            assert curve["y"][0] == 0.0
     assert set(policy) >= {"budget_share", "uplift", "propensity", "rules", "random", "oracle"}
     for name in ("uplift", "propensity", "rules", "random", "oracle"):
         entry = policy[name]

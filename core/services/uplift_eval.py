@@ -71,6 +71,7 @@ def product_metrics(
             "uplift@10%": round(float(um.uplift_at_k(y[rnd], t[rnd], u[rnd], 0.1)), 5),
             "uplift@30%": round(float(um.uplift_at_k(y[rnd], t[rnd], u[rnd], 0.3)), 5),
             "observed_ate": round(float(y[rnd][t[rnd] == 1].mean() - y[rnd][t[rnd] == 0].mean()), 5),
+            "qini_curve": curve_points(um.qini_curve(y[rnd], t[rnd], u[rnd])),
         }
     pol = ~rnd
     if pol.sum() >= 40:
@@ -88,6 +89,13 @@ def product_metrics(
         out["mean_true_uplift"] = round(float(true_uplift.mean()), 5)
     out["mean_predicted_uplift"] = round(float(u.mean()), 5)
     return out
+
+
+def curve_points(curve: pd.DataFrame, n: int = 21) -> dict[str, list[float]]:
+    """A Qini curve resampled at n evenly spaced shares targeted, for charts (analytics panel)."""
+    x = np.linspace(0.0, 1.0, n)
+    y = np.interp(x, curve["fraction"].to_numpy(dtype=float), curve["incremental"].to_numpy(dtype=float))
+    return {"x": [round(float(v), 3) for v in x], "y": [round(float(v), 6) for v in y]}
 
 
 def choose(scores: np.ndarray, budget: float = BUDGET) -> np.ndarray:

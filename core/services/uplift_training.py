@@ -35,6 +35,8 @@ def fit_uplift_models(
     **params: Any,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit per product; returns (models, report) where report says what was skipped and why."""
+    from catboost import CatBoostError
+
     from core.uplift import UpliftModel
 
     models: dict[str, Any] = {}
@@ -61,7 +63,9 @@ def fit_uplift_models(
                     y,
                     propensity=arm_propensity(rows),
                 )
-        except ValueError as exc:
+        except (ValueError, CatBoostError) as exc:
+            # e.g. a cross-fitting fold with one outcome class on a small population: this
+            # product gets no uplift model (the decision layer falls back to p_take x value).
             info["skipped"] = f"could not fit: {exc}"[:300]
             report[str(code)] = info
             continue
