@@ -2,7 +2,8 @@
 sets them, masks everything unexpected and records request metrics.
 
 Codes: BAD_USER_INPUT (with extensions.field), UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-RATE_LIMITED, INTERNAL; GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for documents
+RATE_LIMITED, UNAVAILABLE (a dependency such as the database is down: retry later; with
+extensions.dependency), INTERNAL; GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for documents
 that are not valid GraphQL for this schema (including the depth, token and alias limits).
 An unexpected exception is logged here with its traceback and reaches the client as
 INTERNAL with a generic message: no stack trace, no SQL.
@@ -10,6 +11,7 @@ INTERNAL with a generic message: no stack trace, no SQL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -17,6 +19,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 from graphql import GraphQLError, OperationDefinitionNode
 from graphql.language import FieldNode
 from strawberry.extensions import SchemaExtension
@@ -33,6 +36,7 @@ FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
 RATE_LIMITED = "RATE_LIMITED"
 INTERNAL = "INTERNAL"
+UNAVAILABLE = "UNAVAILABLE"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
@@ -120,8 +124,34 @@ def coded(error: GraphQLError) -> GraphQLError:
             extensions["field"] = re.split(r"[.\[\]]+", name.strip(".]"))[-1] if at else name
             return _replace(error, message, extensions)
         return _replace(error, message, {"code": VALIDATION_FAILED})
+    if is_outage(original):
+        where = ".".join(map(str, error.path or []))
+        log.warning("database unavailable in %s: %s", where, type(original).__name__)
+        return _replace(
+            error,
+            "the database is unavailable right now; retry in a few seconds",
+            {"code": UNAVAILABLE, "dependency": "database"},
+        )
     log.error("unexpected error in %s", ".".join(map(str, error.path or [])) or "request", exc_info=original)
     return _replace(error, "internal error", {"code": INTERNAL})
+
+
+# A dependency outage, not a bug: connections refused or cut, the server shutting down or
+# starting, the pool timing out. The client gets UNAVAILABLE and should retry.
+OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    return isinstance(exc, OUTAGES)
 
 
 def _replace(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
