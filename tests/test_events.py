@@ -35,6 +35,18 @@ from core.settings import Settings, get_settings
 pytestmark = pytest.mark.timeout(300)
 
 
+def reader(topic: str, bootstrap: str, prefix: str) -> AIOKafkaConsumer:
+    """A consumer of `topic` from the beginning, in a group of its own."""
+    return AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{prefix}-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+
+
 def settings_for(group: str, **extra: Any) -> Settings:
     return get_settings().model_copy(update={"worker_group": group, **extra})
 
@@ -147,14 +159,7 @@ async def test_relay_publishes_the_outbox_in_order_and_marks_rows(
 ) -> None:
     clients = await client_ids(trained_db, 3)
     events = await add_operations(trained_db, clients)
-    consumer = AIOKafkaConsumer(
-        CLIENT_EVENTS,
-        bootstrap_servers=kafka_bootstrap,
-        group_id=f"t-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1000,
-    )
+    consumer = reader(CLIENT_EVENTS, kafka_bootstrap, "t")
     await consumer.start()
     seen: dict[str, dict[str, Any]] = {}
     try:
@@ -228,14 +233,7 @@ async def test_new_top_offer_notifies_and_is_published(trained_db: str, kafka_bo
         )
     finally:
         await conn.close()
-    consumer = AIOKafkaConsumer(
-        NOTIFICATIONS,
-        bootstrap_servers=kafka_bootstrap,
-        group_id=f"n-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1000,
-    )
+    consumer = reader(NOTIFICATIONS, kafka_bootstrap, "n")
     await consumer.start()
     try:
         events = await add_operations(trained_db, [cid], category="travel")
@@ -287,14 +285,7 @@ async def test_poison_messages_go_to_dead_letter_and_the_worker_goes_on(
     finally:
         await producer.stop()
     good = await add_operations(trained_db, await client_ids(trained_db, 1, offset=40))
-    dlq = AIOKafkaConsumer(
-        DEAD_LETTER,
-        bootstrap_servers=kafka_bootstrap,
-        group_id=f"d-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1000,
-    )
+    dlq = reader(DEAD_LETTER, kafka_bootstrap, "d")
     await dlq.start()
     errors: list[str] = []
     try:
