@@ -34,11 +34,19 @@ def up(
 ) -> None:
     """Run relay, worker(s), API and web app on the configured (or embedded) database and broker."""
     from core.db.session import database_url
-    from core.events.broker import ensure_topics, resolve_bootstrap
+    from core.events.broker import (
+        embedded_broker_running,
+        ensure_topics,
+        resolve_bootstrap,
+        stop_embedded_broker,
+    )
     from core.settings import get_settings
 
     settings = get_settings()
     url = database_url(settings)
+    # The embedded broker outlives its starter (processes share it); stop it at the end only
+    # when this command started it.
+    own_broker = not settings.kafka_bootstrap_servers and embedded_broker_running(settings.home) is None
     bootstrap = resolve_bootstrap(settings)
     from core.cli.common import run
 
@@ -103,6 +111,8 @@ def up(
             p.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             p.kill()
+    if own_broker:
+        stop_embedded_broker(settings.home)
     console.print("stopped")
     if code:
         fail("a process of the system exited early", code=code)

@@ -1,0 +1,72 @@
+"""`recsys up` (what `make run` ends with): starts the system, serves, and stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.events.broker import embedded_broker_running
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_up_serves_the_api_with_relay_and_worker_then_stops_everything(trained_db: str) -> None:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        pytest.skip("checks the embedded broker's life cycle")
+    home = Path(tempfile.mkdtemp(prefix="rsu-", dir="/tmp"))
+    home.chmod(0o755)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "RECSYS_HOME": str(home),
+        "DATABASE_URL": trained_db,
+        "API_PORT": str(port),
+        "DEMO_LOGIN": "true",
+    }
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    out = home / "up.log"
+    with open(out, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core.cli.main", "up", "--no-web"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline, ready = time.monotonic() + 180, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                if ready.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        assert ready is not None and ready.json() == {
+            "ready": True,
+            "checks": {"database": "ok", "broker": "ok"},
+        }, out.read_text(errors="replace")[-3000:]
+        assert embedded_broker_running(home) is not None
+        for name in ("relay", "worker-1", "api"):
+            assert (home / "logs" / f"{name}.log").exists(), name
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(90)
+    assert code == 0, out.read_text(errors="replace")[-3000:]
+    assert "stopped" in out.read_text(errors="replace")
+    assert embedded_broker_running(home) is None  # it started the broker, so it stopped it
