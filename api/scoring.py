@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.catalog import load_catalog
@@ -139,25 +138,14 @@ async def decide_and_store(
 ) -> dict[str, Any]:
     """The decision layer's offers for one client now, explained (template or LLM, as the
     worker does) and stored as a recommendation row; the API's path when none is stored."""
-    from core.decision import decide, load_rules
-    from core.services.analytics import NotFound
-    from core.services.explanations import explain_offers
-    from core.services.recommend import offer_items, score_clients, store_recommendation
+    from core.services.recommend import recommend_for_client
 
-    catalog = load_catalog()
-    rules = load_rules(catalog=catalog)
-    now = datetime.now(UTC)
-    async with raw_connection(url) as conn:
-        scored = (await score_clients(conn, models, [client_id], now, catalog)).get(client_id)
-        if scored is None:
-            raise NotFound(f"client {client_id} not found or has no data at {models.serve_cutoff}")
-        decision = decide(scored.ctx, scored.candidates, catalog, rules, random.Random())
-        offers = offer_items(decision, scored.ctx, catalog, rules)
-        await explain_offers(explainer, scored, offers)
-        rec_id = await store_recommendation(conn, client_id, models.version, offers)
+    result = await recommend_for_client(
+        client_id, url, models=models, rng=random.Random(), store=True, explainer=explainer
+    )
     return {
-        "offers": offers,
-        "recommendation_id": rec_id,
+        "offers": result["offers"],
+        "recommendation_id": result["recommendation_id"],
         "model_version": models.version,
-        "no_contact_reason": decision.no_contact_reason,
+        "no_contact_reason": result["no_contact_reason"],
     }

@@ -17,11 +17,11 @@ import asyncpg
 
 from core.catalog import load_catalog
 from core.db.session import database_url, raw_connection
-from core.decision import decide, load_rules
+from core.decision import load_rules
 from core.explain import make_explainer
 from core.services.analytics import NotFound
-from core.services.explanations import explain_offers
-from core.services.recommend import STRATEGY, offer_items, score_clients
+from core.services.explanations import decide_and_explain
+from core.services.recommend import STRATEGY, score_clients
 from core.services.registry import load_latest
 
 
@@ -53,8 +53,7 @@ async def recommend_all(
                 s = scored.get(cid)
                 if s is None:
                     continue
-                offers = offer_items(decide(s.ctx, s.candidates, catalog, rules, rng), s.ctx, catalog, rules)
-                await explain_offers(explainer, s, offers)
+                _, offers = await decide_and_explain(s, catalog, rules, rng, explainer)
                 rows.append((cid, STRATEGY, models.version, json.dumps(offers, default=str)))
                 with_offers += bool(offers)
             await _insert(conn, rows)

@@ -7,11 +7,14 @@ template text on any LLM failure, so every offer leaves here with a text.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+from core.catalog import Catalog
+from core.decision import Decision, DecisionRules, decide
 from core.explain import ExplanationRequest, client_facts
 from core.explain.service import Explainer
-from core.services.recommend import ScoredClient
+from core.services.recommend import ScoredClient, offer_items
 
 
 def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> ExplanationRequest:
@@ -34,3 +37,19 @@ async def explain_offers(explainer: Explainer, scored: ScoredClient, offers: lis
         result = await explainer.explain(explanation_request(scored, offer))
         offer["explanation"] = result.text
         offer["explanation_source"] = result.source
+
+
+async def decide_and_explain(
+    scored: ScoredClient,
+    catalog: Catalog,
+    rules: DecisionRules,
+    rng: random.Random,
+    explainer: Explainer,
+) -> tuple[Decision, list[dict[str, Any]]]:
+    """The decision layer's offers for one scored client, as stored and served, explained.
+
+    The one step the worker, the batch job and the single-client path share."""
+    decision = decide(scored.ctx, scored.candidates, catalog, rules, rng)
+    offers = offer_items(decision, scored.ctx, catalog, rules)
+    await explain_offers(explainer, scored, offers)
+    return decision, offers

@@ -29,7 +29,6 @@ from core.decision import (
     Contact,
     Decision,
     DecisionRules,
-    decide,
     explain_reason,
     load_rules,
 )
@@ -255,12 +254,12 @@ async def recommend_for_client(
     scored = (await score_clients(conn, models, [client_id], now, catalog)).get(client_id)
     if scored is None:
         raise NotFound(f"client {client_id} not found or has no data at {models.serve_cutoff}")
-    decision = decide(scored.ctx, scored.candidates, catalog, rules, rng or random.Random())
-    offers = offer_items(decision, scored.ctx, catalog, rules)
     from core.explain import make_explainer
-    from core.services.explanations import explain_offers  # imports this module: late import
+    from core.services.explanations import decide_and_explain  # imports this module: late import
 
-    await explain_offers(explainer or make_explainer(), scored, offers)
+    decision, offers = await decide_and_explain(
+        scored, catalog, rules, rng or random.Random(), explainer or make_explainer()
+    )
     result: dict[str, Any] = {
         "client_id": client_id,
         "model_version": models.version,

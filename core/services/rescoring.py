@@ -22,11 +22,11 @@ from typing import Any
 import asyncpg
 
 from core.catalog import Catalog, load_catalog
-from core.decision import Contact, DecisionRules, decide, load_rules
+from core.decision import Contact, DecisionRules, load_rules
 from core.events.outbox import EVENT_TYPES, add_notification_event
 from core.explain.service import Explainer
-from core.services.explanations import explain_offers
-from core.services.recommend import STRATEGY, ScoredClient, offer_items, score_clients, store_recommendation
+from core.services.explanations import decide_and_explain
+from core.services.recommend import STRATEGY, ScoredClient, score_clients, store_recommendation
 from core.services.registry import ModelSet
 
 CONSUMER = "worker"
@@ -166,9 +166,9 @@ class Rescorer:
         self, conn: asyncpg.Connection, ev: ClientEvent, s: ScoredClient, now: datetime
     ) -> tuple[Outcome, ScoredClient]:
         # Seeded by the event: a replay after a crash decides exactly as the first attempt did.
-        decision = decide(s.ctx, s.candidates, self.catalog, self.rules, random.Random(ev.event_id.int))
-        offers = offer_items(decision, s.ctx, self.catalog, self.rules)
-        await explain_offers(self.explainer, s, offers)
+        _, offers = await decide_and_explain(
+            s, self.catalog, self.rules, random.Random(ev.event_id.int), self.explainer
+        )
         rec_id = await store_recommendation(
             conn, ev.client_id, self.models.version, offers, trigger_event_id=ev.event_id
         )
