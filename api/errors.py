@@ -11,7 +11,6 @@ INTERNAL with a generic message: no stack trace, no SQL.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import sys
@@ -19,12 +18,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 from graphql import GraphQLError, OperationDefinitionNode
 from graphql.language import FieldNode
 from strawberry.extensions import SchemaExtension
 
 from api.metrics import METRICS
+from core.db.errors import DB_OUTAGES
 from core.services.commands import NotFound as CommandNotFound
 from core.services.commands import ValidationError
 
@@ -136,22 +135,8 @@ def coded(error: GraphQLError) -> GraphQLError:
     return _replace(error, "internal error", {"code": INTERNAL})
 
 
-# A dependency outage, not a bug: connections refused or cut, the server shutting down or
-# starting, the pool timing out. The client gets UNAVAILABLE and should retry.
-OUTAGES: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
-)
-
-
 def is_outage(exc: BaseException | None) -> bool:
-    return isinstance(exc, OUTAGES)
+    return isinstance(exc, DB_OUTAGES)
 
 
 def _replace(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:

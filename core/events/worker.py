@@ -24,21 +24,14 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from core.db.errors import DB_OUTAGES
 from core.events.topics import CLIENT_EVENTS, DEAD_LETTER
 from core.services.rescoring import ClientEvent, PoisonEvent, Rescorer
 
 log = logging.getLogger(__name__)
 
 # Failures that say "a dependency is down", not "this message is bad".
-TRANSIENT = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    KafkaError,
-    asyncio.TimeoutError,
-)
+TRANSIENT: tuple[type[BaseException], ...] = (*DB_OUTAGES, KafkaError)
 
 
 @dataclass
