@@ -252,3 +252,47 @@ def test_recommendation_obeys_rules_and_is_stored(trained: dict[str, Any], popul
             await conn.close()
 
     assert asyncio.run(_stored()) == 5
+
+
+def test_serving_shap_values_equal_catboosts_public_api(trained: dict[str, Any], population: str) -> None:
+    """The serving path reads SHAP values past CatBoost's slow Python copy (hybrid.shap_values);
+    they must equal the public API's, and the reasons must be each pair's top positive
+    contributions in order, as a full sort of stage A + stage B contributions gives them."""
+    from catboost import Pool
+
+    from core.features import build_features_db
+    from core.models.hybrid import shap_values
+
+    models = latest_models(population)
+    h = models.hybrid
+
+    async def _features() -> Any:
+        conn = await asyncpg.connect(population)
+        try:
+            ids = [int(r["id"]) for r in await conn.fetch("SELECT id FROM client ORDER BY id LIMIT 60")]
+            return await build_features_db(
+                conn, models.serve_cutoff, ids, products=models.products, clusters=models.clusters
+            )
+        finally:
+            await conn.close()
+
+    X = asyncio.run(_features())
+    pool = Pool(h._x(X), cat_features=h.cat_columns)
+    public = {"type": "ShapValues", "shap_calc_type": "Approximate"}
+    fast_any, fast_which = shap_values(h.model_any, pool), shap_values(h.model_which, pool)
+    slow_any = h.model_any.get_feature_importance(pool, **public)
+    slow_which = h.model_which.get_feature_importance(pool, **public)
+    assert fast_any.shape == slow_any.shape and fast_which.shape == slow_which.shape
+    np.testing.assert_allclose(fast_any, slow_any, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast_which, slow_which, rtol=0, atol=1e-12)
+
+    contrib = slow_any[:, None, :-1] + slow_which[:, :, :-1]
+    reasons = h.reasons(X)
+    for i in range(len(X)):
+        for k, cls in enumerate(h.classes):
+            row = contrib[i, k]
+            top = np.argsort(-row, kind="stable")[:3]
+            expected = [
+                (h.feature_columns[j], round(float(row[j]), 4)) for j in top if round(float(row[j]), 4) > 0
+            ]
+            assert reasons[i][h.products[cls]] == expected
