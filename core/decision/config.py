@@ -90,6 +90,18 @@ class DecisionRules:
     commissions: Mapping[str, float]
     partner_take_rate: float
     life_event_take_rate: float
+    # Which rules concern a product depends only on the rules and the product: worked out
+    # once per product, not once per client (the worker decides for hundreds per second).
+    _applicable: dict[ProductSpec, tuple[RuleSpec, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def applicable(self, product: ProductSpec) -> tuple[RuleSpec, ...]:
+        """The rules that concern `product`, in file order."""
+        found = self._applicable.get(product)
+        if found is None:
+            found = self._applicable[product] = tuple(r for r in self.rules if r.applies(product))
+        return found
 
     def __getitem__(self, rule_id: str) -> RuleSpec:
         for r in self.rules:

@@ -114,8 +114,6 @@ def evaluate(
     """(passed, failed) rule ids, in file order, of the rules that concern this product."""
     passed: list[str] = []
     failed: list[str] = []
-    for rule in rules.rules:
-        if not rule.applies(spec):
-            continue
+    for rule in rules.applicable(spec):
         (passed if CHECKS[rule.id](rule, spec, ctx, candidate, catalog) else failed).append(rule.id)
     return passed, failed

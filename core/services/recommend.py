@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -194,7 +194,7 @@ def offer_items(
     """The decision's offers as stored and served: names and reason texts in the client's language."""
     return [
         {
-            **asdict(o),
+            **o.as_dict(),
             "name": catalog[o.product_code].name_ru
             if ctx.language == "ru"
             else catalog[o.product_code].name_en,
