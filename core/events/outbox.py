@@ -28,6 +28,11 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 NOTIFICATION_CREATED = "notification_created"
 
+_INSERT = (
+    "INSERT INTO outbox (event_id, topic, key, event_type, payload, attempts) "
+    "VALUES ($1, $2, $3, $4, $5::jsonb, $6)"
+)
+
 
 async def add_event(
     conn: asyncpg.Connection,
@@ -55,17 +60,23 @@ async def add_notification_event(
     return await _insert(conn, NOTIFICATIONS, NOTIFICATION_CREATED, client_id, notification)
 
 
+async def add_notification_events(conn: asyncpg.Connection, items: list[tuple[int, dict[str, Any]]]) -> None:
+    """add_notification_event for several (client id, notification) pairs in one pipelined
+    round trip (the worker stores a batch's notifications together)."""
+    await conn.executemany(
+        _INSERT,
+        [
+            (uuid.uuid4(), NOTIFICATIONS, str(int(cid)), NOTIFICATION_CREATED, json.dumps(n, default=str), 0)
+            for cid, n in items
+        ],
+    )
+
+
 async def _insert(
     conn: asyncpg.Connection, topic: str, event_type: str, client_id: int, payload: dict[str, Any]
 ) -> uuid.UUID:
     event_id = uuid.uuid4()
     await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, event_type, payload, attempts) "
-        "VALUES ($1, $2, $3, $4, $5::jsonb, 0)",
-        event_id,
-        topic,
-        str(int(client_id)),
-        event_type,
-        json.dumps(payload, default=str),
+        _INSERT, event_id, topic, str(int(client_id)), event_type, json.dumps(payload, default=str), 0
     )
     return event_id

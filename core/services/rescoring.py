@@ -23,10 +23,10 @@ import asyncpg
 
 from core.catalog import Catalog, load_catalog
 from core.decision import Contact, DecisionRules, load_rules
-from core.events.outbox import EVENT_TYPES, add_notification_event
+from core.events.outbox import EVENT_TYPES, add_notification_events
 from core.explain.service import Explainer
 from core.services.explanations import decide_and_explain
-from core.services.recommend import STRATEGY, ScoredClient, score_clients, store_recommendation
+from core.services.recommend import STRATEGY, ScoredClient, score_clients, store_triggered_recommendations
 from core.services.registry import ModelSet
 
 CONSUMER = "worker"
@@ -64,6 +64,16 @@ class ClientEvent:
         except (KeyError, TypeError, ValueError) as exc:
             raise PoisonEvent("client_id: missing or not an integer") from exc
         return cls(event_id, data["event_type"], client_id, data)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One event's decision before anything is written: its offers and whether to notify."""
+
+    event: ClientEvent
+    scored: ScoredClient  # with the notification's contact added when notify
+    offers: list[dict[str, Any]]
+    notify: bool
 
 
 @dataclass(frozen=True)
@@ -153,87 +163,107 @@ class Rescorer:
         missing = [e for e in todo if e.client_id not in scored]
         if missing:
             raise PoisonEvent(f"client {missing[0].client_id} not found (event {missing[0].event_id})")
-        outcomes = []
+        # Decide in event order (a client's second event sees the contact its first one
+        # made), then write the batch's rows in a few statements, not a few per event.
+        plans: list[_Plan] = []
         for ev in todo:
-            outcome, scored[ev.client_id] = await self._one(conn, ev, scored[ev.client_id], now)
-            outcomes.append(outcome)
+            plan = await self._decide(ev, scored[ev.client_id], now)
+            scored[ev.client_id] = plan.scored
+            plans.append(plan)
+        rec_ids = await store_triggered_recommendations(
+            conn, self.models.version, [(p.event.client_id, p.offers, p.event.event_id) for p in plans]
+        )
+        notified = await self._notify(conn, [p for p in plans if p.notify], rec_ids, now)
         await conn.execute(
             "UPDATE outbox SET processed_at = now() WHERE event_id = ANY($1)", [e.event_id for e in todo]
         )
-        return outcomes
+        return [
+            Outcome(
+                p.event.event_id, p.event.client_id, rec_ids[p.event.event_id], notified.get(p.event.event_id)
+            )
+            for p in plans
+        ]
 
-    async def _one(
-        self, conn: asyncpg.Connection, ev: ClientEvent, s: ScoredClient, now: datetime
-    ) -> tuple[Outcome, ScoredClient]:
+    async def _decide(self, ev: ClientEvent, s: ScoredClient, now: datetime) -> _Plan:
         # Seeded by the event: a replay after a crash decides exactly as the first attempt did.
         _, offers = await decide_and_explain(
             s, self.catalog, self.rules, random.Random(ev.event_id.int), self.explainer
         )
-        rec_id = await store_recommendation(
-            conn, ev.client_id, self.models.version, offers, trigger_event_id=ev.event_id
-        )
         top = offers[0] if offers else None
-        notification_id = None
-        if top is not None and top["product_code"] not in told_recently(s, now):
-            notification_id = await self._notify(conn, ev, s, top, rec_id, offers, now)
-            contact = Contact(top["product_code"], now, None)
-            s = replace(s, ctx=replace(s.ctx, recent_contacts=(*s.ctx.recent_contacts, contact)))
-        return Outcome(ev.event_id, ev.client_id, rec_id, notification_id), s
+        if top is None or top["product_code"] in told_recently(s, now):
+            return _Plan(ev, s, offers, notify=False)
+        contact = Contact(top["product_code"], now, None)
+        told = replace(s, ctx=replace(s.ctx, recent_contacts=(*s.ctx.recent_contacts, contact)))
+        return _Plan(ev, told, offers, notify=True)
 
     async def _notify(
-        self,
-        conn: asyncpg.Connection,
-        ev: ClientEvent,
-        s: ScoredClient,
-        top: dict[str, Any],
-        rec_id: int,
-        offers: list[dict[str, Any]],
-        now: datetime,
-    ) -> int:
-        language = s.ctx.language
-        title = _title(top, language)
-        payload = {
-            "recommendation_id": rec_id,
-            "offers": [o["product_code"] for o in offers],
-            "exploration": bool(top.get("exploration")),
-        }
-        row = await conn.fetchrow(
+        self, conn: asyncpg.Connection, plans: list[_Plan], rec_ids: dict[uuid.UUID, int], now: datetime
+    ) -> dict[uuid.UUID, int]:
+        """Store the notifications, their offer_log contacts and outbox rows; event id ->
+        notification id."""
+        if not plans:
+            return {}
+        tops = [p.offers[0] for p in plans]
+        titles = [_title(top, p.scored.ctx.language) for p, top in zip(plans, tops, strict=True)]
+        rows = await conn.fetch(
             "INSERT INTO notification (client_id, kind, language, title, body, product_code, "
-            "recommendation_id, payload, event_id) VALUES ($1, 'offer', $2, $3, $4, $5, $6, $7::jsonb, $8) "
-            "RETURNING id, created_at",
-            ev.client_id,
-            language,
-            title,
-            top["explanation"],
-            top["product_code"],
-            rec_id,
-            json.dumps(payload),
-            ev.event_id,
+            "recommendation_id, payload, event_id) "
+            "SELECT c, 'offer', l, t, b, p, r, j, e FROM unnest($1::bigint[], $2::text[], $3::text[], "
+            "$4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::uuid[]) AS u(c, l, t, b, p, r, j, e) "
+            "RETURNING id, created_at, event_id",
+            [p.event.client_id for p in plans],
+            [p.scored.ctx.language for p in plans],
+            titles,
+            [top["explanation"] for top in tops],
+            [top["product_code"] for top in tops],
+            [rec_ids[p.event.event_id] for p in plans],
+            [
+                json.dumps(
+                    {
+                        "recommendation_id": rec_ids[p.event.event_id],
+                        "offers": [o["product_code"] for o in p.offers],
+                        "exploration": bool(top.get("exploration")),
+                    }
+                )
+                for p, top in zip(plans, tops, strict=True)
+            ],
+            [p.event.event_id for p in plans],
         )
-        await conn.execute(
+        stored = {r["event_id"]: r for r in rows}
+        await conn.executemany(
             "INSERT INTO offer_log (client_id, product_code, shown_at, channel, strategy, assignment, arm, "
             "propensity, window_days, recommendation_id) "
             "VALUES ($1, $2, $3, 'push', $4, $5, 'treatment', $6, 30, $7)",
-            ev.client_id,
-            top["product_code"],
-            now,
-            STRATEGY,
-            "random" if top.get("exploration") else "policy",
-            float(top["propensity"]),
-            rec_id,
+            [
+                (
+                    p.event.client_id,
+                    top["product_code"],
+                    now,
+                    STRATEGY,
+                    "random" if top.get("exploration") else "policy",
+                    float(top["propensity"]),
+                    rec_ids[p.event.event_id],
+                )
+                for p, top in zip(plans, tops, strict=True)
+            ],
         )
-        await add_notification_event(
+        await add_notification_events(
             conn,
-            ev.client_id,
-            {
-                "notification_id": int(row["id"]),
-                "client_id": ev.client_id,
-                "created_at": row["created_at"].isoformat(),
-                "kind": "offer",
-                "title": title,
-                "body": top["explanation"],
-                "product_code": top["product_code"],
-                "trigger_event_id": str(ev.event_id),
-            },
+            [
+                (
+                    p.event.client_id,
+                    {
+                        "notification_id": int(stored[p.event.event_id]["id"]),
+                        "client_id": p.event.client_id,
+                        "created_at": stored[p.event.event_id]["created_at"].isoformat(),
+                        "kind": "offer",
+                        "title": title,
+                        "body": top["explanation"],
+                        "product_code": top["product_code"],
+                        "trigger_event_id": str(p.event.event_id),
+                    },
+                )
+                for p, top, title in zip(plans, tops, titles, strict=True)
+            ],
         )
-        return int(row["id"])
+        return {p.event.event_id: int(stored[p.event.event_id]["id"]) for p in plans}
