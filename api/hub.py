@@ -66,6 +66,7 @@ class NotificationHub:
             auto_offset_reset="latest",
             request_timeout_ms=10_000,
             retry_backoff_ms=200,
+            fetch_max_wait_ms=50,  # a notification reaches the websocket now, not at the 500 ms default
         )
         await consumer.start()
         try:
