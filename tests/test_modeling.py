@@ -296,3 +296,7 @@ def test_serving_shap_values_equal_catboosts_public_api(trained: dict[str, Any],
                 (h.feature_columns[j], round(float(row[j]), 4)) for j in top if round(float(row[j]), 4) > 0
             ]
             assert reasons[i][h.products[cls]] == expected
+    # The serving path's one-pool form gives the same probabilities and reasons.
+    p_take, shared = models.score_with_reasons(X)
+    np.testing.assert_array_equal(p_take, models.score(X))
+    assert shared == reasons

@@ -243,14 +243,33 @@ class HybridScorer:
         return out
 
     # ------------------------------------------------------------------ scoring
+    def _pool(self, X: pd.DataFrame) -> Pool:
+        return Pool(self._x(X), cat_features=self.cat_columns)
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self._predict(X, self._pool(X))
+
+    def predict_with_reasons(
+        self, X: pd.DataFrame, top: int = 3
+    ) -> tuple[np.ndarray, list[dict[str, list[tuple[str, float]]]]]:
+        """predict_proba and reasons from one CatBoost pool: building a pool from ~400 pandas
+        columns costs more than either model call on the serving path."""
         if self.model_any is None:
             raise RuntimeError("HybridScorer is not fitted")
-        features = self._x(X)
-        p_any = self.model_any.predict_proba(features)[:, 1]
+        pool = self._pool(X)
+        why = self._reasons(pool, len(X), top)
+        return self._predict(X, pool), why
+
+    def _predict(self, X: pd.DataFrame, pool: Pool) -> np.ndarray:
+        """Stage A on `pool` as it is, then stage B with its prior offset (set on `pool`)."""
+        if self.model_any is None:
+            raise RuntimeError("HybridScorer is not fitted")
+        p_any = self.model_any.predict_proba(pool)[:, 1]
         which = np.full((len(X), len(self.products)), 1e-6)
         if len(self.classes) >= 2 and self.model_which is not None:
-            pool = Pool(features, cat_features=self.cat_columns, baseline=self._baseline(len(features)))
+            baseline = self._baseline(len(X))
+            if baseline is not None:
+                pool.set_baseline(baseline)
             which[:, self.classes] = np.maximum(self.model_which.predict_proba(pool), 1e-6)
         elif len(self.classes) == 1:
             which[:, self.classes[0]] = 1.0
@@ -268,8 +287,10 @@ class HybridScorer:
         """
         if self.model_any is None:
             return [{} for _ in range(len(X))]
-        features = self._x(X)
-        pool = Pool(features, cat_features=self.cat_columns)
+        return self._reasons(self._pool(X), len(X), top)
+
+    def _reasons(self, pool: Pool, n_rows: int, top: int) -> list[dict[str, list[tuple[str, float]]]]:
+        assert self.model_any is not None
         shap_any = shap_values(self.model_any, pool)[:, :-1]
         shap_which = None
         if len(self.classes) >= 2 and self.model_which is not None:
@@ -291,7 +312,7 @@ class HybridScorer:
         names = np.asarray(self.feature_columns, dtype=object)[columns][order]
         codes = [self.products[cls] for cls in self.classes]
         out: list[dict[str, list[tuple[str, float]]]] = []
-        for i in range(len(X)):
+        for i in range(n_rows):
             out.append(
                 {
                     code: [

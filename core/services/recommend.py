@@ -156,9 +156,8 @@ async def score_clients(
     events = detect_life_events(X)
     row_ids = [int(v) for v in X["client_id"]]
     contexts = await client_contexts(conn, row_ids, dict(zip(row_ids, events, strict=True)), now)
-    p_take = models.score(X)
+    p_take, reasons = models.score_with_reasons(X)
     uplift = models.uplift_scores(X)
-    reasons = models.hybrid.reasons(X)
     ok = eligibility_mask(X, models.products, catalog)
     categories = _recent_categories(X)
     # Python floats once for the whole batch: per-element numpy scalar calls cost more than

@@ -49,6 +49,11 @@ class ModelSet:
                 out[:, j] = model.predict(features)[f"uplift_{code}"].to_numpy()
         return out
 
+    def score_with_reasons(self, features: pd.DataFrame) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """score(features) for the hybrid, with its per-product reasons (one pool for both)."""
+        p_take, reasons = self.hybrid.predict_with_reasons(features)
+        return self.cold_start.blend(features, p_take), reasons
+
     def strategies(self) -> dict[str, Recommender]:
         return {"hybrid": self.hybrid, **self.baselines}  # type: ignore[dict-item]
 
