@@ -17,8 +17,9 @@ and, from this process with `--concurrency` connections:
    the decision layer in the API (features, cold start, CatBoost, SHAP reasons, uplift, rules,
    explanations) and stores the result (the path of a client without a stored
    recommendation).
-Prints p50/p90/p99 latency (ms) and requests/s of both phases as JSON. Numbers only: nothing
-here passes or fails.
+Prints p50/p90/p99 latency (ms) and requests/s of both phases as JSON, and the CPU time per
+served request of the API, PostgreSQL and the load generator (all on the same cores here).
+Numbers only: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -119,6 +120,36 @@ async def load(
         "seconds": round(seconds, 2),
         "requests_per_s": round(len(ids) / seconds, 1),
         **percentiles(latencies),
+    }
+
+
+def cpu_seconds(api_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the API (its process tree), by PostgreSQL and by this load
+    generator: per request, they say how many requests per second the machine's cores allow."""
+    import psutil
+
+    def tree(proc: psutil.Process) -> float:
+        total = 0.0
+        for p in [proc, *proc.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    postgres = 0.0
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] in ("postgres", "postmaster"):
+            try:
+                t = p.cpu_times()
+                postgres += t.user + t.system
+            except psutil.Error:
+                pass
+    return {
+        "api": tree(psutil.Process(api_pid)),
+        "postgres": postgres,
+        "load_generator": tree(psutil.Process()),
     }
 
 
@@ -311,7 +342,11 @@ def main() -> None:
         rng = random.Random(args.seed)
         asyncio.run(load(base, token, [rng.choice(ids) for _ in range(200)], args.concurrency))  # warm-up
         served = [rng.choice(ids) for _ in range(args.requests)]
+        before = cpu_seconds(proc.pid)
         out["served_from_stored_recommendation"] = asyncio.run(load(base, token, served, args.concurrency))
+        out["served_cpu_ms_per_request"] = {
+            k: round((v - before[k]) * 1000 / len(served), 2) for k, v in cpu_seconds(proc.pid).items()
+        }
         asyncio.run(load(base, token, [0], 1, register=True))  # loads the model set
         out["register_client_decide_and_store"] = asyncio.run(
             load(base, token, list(range(1, args.compute)), args.concurrency, register=True)
