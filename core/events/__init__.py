@@ -4,7 +4,7 @@ Writes that must trigger work add an outbox row in the same transaction (`outbox
 the relay publishes pending rows to Kafka; workers consume them. See docs/EVENTS.md.
 """
 
-from core.events.outbox import EVENT_TYPES, NOTIFICATION_CREATED, add_event, add_notification_event
+from core.events.outbox import EVENT_TYPES, NOTIFICATION_CREATED, add_event, add_notification_events
 from core.events.topics import CLIENT_EVENTS, DEAD_LETTER, NOTIFICATIONS, TOPICS
 
 __all__ = [
@@ -15,5 +15,5 @@ __all__ = [
     "NOTIFICATION_CREATED",
     "TOPICS",
     "add_event",
-    "add_notification_event",
+    "add_notification_events",
 ]

@@ -52,17 +52,10 @@ async def add_event(
     return await _insert(conn, topic, event_type, client_id, {"client_id": int(client_id), **(payload or {})})
 
 
-async def add_notification_event(
-    conn: asyncpg.Connection, client_id: int, notification: dict[str, Any]
-) -> uuid.UUID:
-    """Queue a stored notification for the notifications topic (the API pushes it to the
-    client's subscriptions). Same transaction as the notification row."""
-    return await _insert(conn, NOTIFICATIONS, NOTIFICATION_CREATED, client_id, notification)
-
-
 async def add_notification_events(conn: asyncpg.Connection, items: list[tuple[int, dict[str, Any]]]) -> None:
-    """add_notification_event for several (client id, notification) pairs in one pipelined
-    round trip (the worker stores a batch's notifications together)."""
+    """Queue stored notifications, given as (client id, notification) pairs, for the
+    notifications topic (the API pushes each to its client's subscriptions). Same transaction
+    as the notification rows; one pipelined round trip for the worker's whole batch."""
     await conn.executemany(
         _INSERT,
         [
