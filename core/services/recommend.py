@@ -216,18 +216,18 @@ async def store_recommendation(
     model_version: str,
     offers: list[dict[str, Any]],
     *,
-    trigger_event_id: uuid.UUID | None = None,
     strategy: str = STRATEGY,
 ) -> int:
+    """Store one recommendation not triggered by an event (API, batch job); the worker's
+    event-triggered ones go through store_triggered_recommendations."""
     return int(
         await conn.fetchval(
-            "INSERT INTO recommendation (client_id, strategy, model_version, items, trigger_event_id) "
-            "VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id",
+            "INSERT INTO recommendation (client_id, strategy, model_version, items) "
+            "VALUES ($1, $2, $3, $4::jsonb) RETURNING id",
             client_id,
             strategy,
             model_version,
             json.dumps(offers, default=str),
-            trigger_event_id,
         )
     )
 
