@@ -40,7 +40,7 @@ def shap_values(model: CatBoostClassifier, pool: Pool) -> np.ndarray:
     clients x 16 classes x 424 features that copy costs ~0.5 s against ~0.07 s for the
     computation, and it dominated the worker's rescoring. The private `_calc_fstr` returns
     the array itself; when its signature or result changes (another CatBoost version) the
-    public call is used. tests/test_hybrid.py checks that both give the same values.
+    public call is used. tests/test_modeling.py checks that both give the same values.
     """
     try:
         fstr, _ = model._calc_fstr(
@@ -295,13 +295,13 @@ class HybridScorer:
         shap_which = None
         if len(self.classes) >= 2 and self.model_which is not None:
             shap_which = shap_values(self.model_which, pool)[:, :, :-1]
-        # (rows, classes, features) contributions; the top features of every pair at once:
-        # a partition finds the top k, and only those k are sorted.
         # Only the features some tree splits on can contribute: a few dozen of the ~400.
         used = (shap_any != 0).any(axis=0)
         if shap_which is not None:
             used |= (shap_which != 0).any(axis=(0, 1))
         columns = np.flatnonzero(used) if used.any() else np.arange(shap_any.shape[1])
+        # (rows, classes, features) contributions; the top features of every pair at once:
+        # a partition finds the top k, and only those k are sorted.
         contrib = shap_any[:, None, columns] + (shap_which[:, :, columns] if shap_which is not None else 0.0)
         k = min(top, contrib.shape[2])
         part = np.argpartition(-contrib, k - 1, axis=2)[:, :, :k]
