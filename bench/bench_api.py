@@ -237,10 +237,10 @@ async def prefill(url: str, ids: list[int], batch: int = 500) -> dict[str, Any]:
 
     from core.catalog import load_catalog
     from core.db.session import raw_connection
-    from core.decision import decide, load_rules
+    from core.decision import load_rules
     from core.explain.service import make_explainer
-    from core.services.explanations import explain_offers
-    from core.services.recommend import offer_items, score_clients, store_recommendation
+    from core.services.explanations import decide_and_explain
+    from core.services.recommend import score_clients, store_recommendation
     from core.services.registry import load_latest
 
     catalog = load_catalog()
@@ -256,9 +256,7 @@ async def prefill(url: str, ids: list[int], batch: int = 500) -> dict[str, Any]:
             scored = await score_clients(conn, models, ids[i : i + batch], datetime.now(UTC), catalog)
             async with conn.transaction():
                 for cid, s in scored.items():
-                    decision = decide(s.ctx, s.candidates, catalog, rules, rng)
-                    offers = offer_items(decision, s.ctx, catalog, rules)
-                    await explain_offers(explainer, s, offers)
+                    _, offers = await decide_and_explain(s, catalog, rules, rng, explainer)
                     await store_recommendation(conn, cid, models.version, offers)
                     stored += 1
     seconds = time.perf_counter() - started
