@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ def main() -> None:
     home = args.reuse_home or Path(tempfile.mkdtemp(prefix="rst-", dir="/tmp"))
     home.chmod(0o755)
     os.environ["RECSYS_HOME"] = str(home)
+    print(f"state folder: {home} (pass --reuse-home to skip generation; rm -rf when done)", file=sys.stderr)
 
     from core.catalog import load_catalog
     from core.data.generate import generate_to_db
@@ -46,7 +48,7 @@ def main() -> None:
 
     url = database_url()
     migrate.upgrade(url)
-    out: dict[str, object] = {"clients": args.clients, "months": args.months}
+    out: dict[str, object] = {"clients": args.clients, "months": args.months, "home": str(home)}
     if args.reuse_home is None:
         from core.data.store import upsert_catalog
         from core.db.session import raw_connection
@@ -63,7 +65,7 @@ def main() -> None:
     t0 = time.perf_counter()
     frames = asyncio.run(load_frames_db(url)).coerce()
     out["load_frames_seconds"] = round(time.perf_counter() - t0, 1)
-    out["operations"] = len(frames.operations)
+    out["operations"] = frames.operation_count()
     t = time.perf_counter()
     windows = plan_windows(snapshot_months(frames), adds_by_month=additions_by_month(frames))
     fit = fit_model_set(frames, windows)

@@ -312,6 +312,30 @@ def test_online_equals_batch_and_training_frame() -> None:
     assert {"label_cco_fin", "label_recibo", "label_tjcr_fin"} <= set(train.columns)
 
 
+def test_operation_months_bins_give_the_raw_features() -> None:
+    """Features read monthly bins: binned frames (as the database sends them, categories in
+    any order) featurise exactly like the raw operations they summarise."""
+    frames = random_frames(80)
+    raw = build_features(frames, "2015-12-28", products=PRODUCTS)
+    bins = frames.coerce().operation_months
+    assert bins is not None and int(bins["n"].sum()) == len(frames.operations)
+    shuffled = list(reversed(bins["category"].cat.categories))
+    arrow_like = bins.assign(category=bins["category"].cat.set_categories(shuffled))
+    assert arrow_like["category"].dtype == bins["category"].dtype  # equal, codes differ
+    binned = FeatureFrames(frames.clients, frames.holdings, frames.events, operation_months=arrow_like)
+    pd.testing.assert_frame_equal(build_features(binned, "2015-12-28", products=PRODUCTS), raw)
+
+
+def test_training_frame_float32() -> None:
+    frames = random_frames(60)
+    cutoffs = ["2015-11-28", "2015-12-28"]
+    wide = training_frame(frames, cutoffs, products=PRODUCTS)
+    small = training_frame(frames, cutoffs, products=PRODUCTS, float32_except=["ops_spend_6m"])
+    assert small["ops_spend_6m"].dtype == np.float64 and small["op_cash_abs_1m"].dtype == np.float32
+    assert small["label_recibo"].dtype == np.float32
+    pd.testing.assert_frame_equal(small.astype(wide.dtypes.to_dict()), wide, rtol=1e-6)
+
+
 def test_labels_hand_computed() -> None:
     holdings = pd.DataFrame(
         hold(1, "cco_fin", ["2015-06-28", "2015-07-28"])
@@ -377,6 +401,20 @@ async def test_db_and_parquet_match_pure(conn, db_url: str, tmp_path: Path) -> N
         one = await build_features_db(db_url, cutoff, [cid], products=products)
         assert len(one) == 1 and one["op_salary_abs_1m"].iloc[0] == 1500
         pd.testing.assert_frame_equal(one, pure[pure["client_id"] == cid].reset_index(drop=True))
+    # live serving: operations after the cutoff month count as its last instant
+    cutoff = "2015-08-28"
+    end = pd.Timestamp("2015-09-01", tz="UTC")
+    raw = pure_frames.operations
+    clamped = raw.assign(
+        occurred_at=raw["occurred_at"].where(raw["occurred_at"] < end, end - pd.Timedelta(1, "us"))
+    )
+    expected = build_features(
+        FeatureFrames(pure_frames.clients, pure_frames.holdings, pure_frames.events, clamped), cutoff
+    )
+    cid = int(expected["client_id"].iloc[3])
+    live = await build_features_db(conn, cutoff, [cid], live=True)
+    pd.testing.assert_frame_equal(live, expected[expected["client_id"] == cid].reset_index(drop=True))
+    assert live["op_salary_abs_1m"].iloc[0] > 1500  # later salaries folded into the month
     counts = await export_parquet(db_url, tmp_path / "export")
     assert counts["clients"] == 60 and counts["operations"] == len(bundle.operations)
     for cutoff in ("2015-08-28", "2016-04-28"):

@@ -9,6 +9,12 @@ differently).
 - holdings: client_id, month, product_code (one row per product held in a month).
 - events: client_id, month, product_code, kind ('add' | 'drop').
 - operations: client_id, occurred_at (UTC), amount (float EUR, inflows positive), category.
+- operation_months: the operations binned per (client, UTC month, category): n (count),
+  abs (sum of |amount|), spend (sum of outflows, positive), inflow (sum of inflows) and
+  last_us (latest occurred_at, µs since the epoch). Every operation feature is a function
+  of these bins, so the feature code reads only them: `coerce` bins raw `operations` when
+  the bins are not given, and the database adapter aggregates them in SQL instead of
+  shipping tens of millions of rows (load_frames_db leaves `operations` empty).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from core.features.definitions import (
 HOLDING_FIELDS = ("client_id", "month", "product_code")
 EVENT_FIELDS = ("client_id", "month", "product_code", "kind")
 OPERATION_FIELDS = ("client_id", "occurred_at", "amount", "category")
+OPERATION_MONTH_FIELDS = ("client_id", "month", "category", "n", "abs", "spend", "inflow", "last_us")
 CATEGORY_DTYPE = pd.CategoricalDtype(list(CATEGORIES))
 
 
@@ -38,15 +45,29 @@ class FeatureFrames:
     holdings: pd.DataFrame = field(default_factory=lambda: empty_frame(HOLDING_FIELDS))
     events: pd.DataFrame = field(default_factory=lambda: empty_frame(EVENT_FIELDS))
     operations: pd.DataFrame = field(default_factory=lambda: empty_frame(OPERATION_FIELDS))
+    operation_months: pd.DataFrame | None = None  # None: binned from `operations` by coerce
 
     def coerce(self) -> FeatureFrames:
         """A copy with canonical dtypes (cheap when they are already canonical)."""
+        operations = coerce_operations(self.operations)
+        months = (
+            bin_operations(operations)
+            if self.operation_months is None
+            else coerce_operation_months(self.operation_months)
+        )
         return FeatureFrames(
             clients=coerce_clients(self.clients),
             holdings=_coerce_monthly(self.holdings, HOLDING_FIELDS),
             events=_coerce_monthly(self.events, EVENT_FIELDS),
-            operations=coerce_operations(self.operations),
+            operations=operations,
+            operation_months=months,
         )
+
+    def operation_count(self) -> int:
+        """Number of operations behind the frames (raw rows, or the sum of the bins)."""
+        if self.operation_months is not None:
+            return int(self.operation_months["n"].sum())
+        return len(self.operations)
 
 
 def _dates(s: pd.Series) -> pd.Series:
@@ -85,6 +106,20 @@ def _coerce_monthly(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
+def canonical_category(category: pd.Series) -> pd.Series:
+    """Operation categories as CATEGORY_DTYPE, codes in CATEGORIES order.
+
+    Unordered CategoricalDtypes compare equal whatever the order of their categories, so a
+    dictionary column read from Arrow (categories in order of appearance) would pass an
+    `!= CATEGORY_DTYPE` test with codes that mean other categories: compare the lists.
+    """
+    if isinstance(category.dtype, pd.CategoricalDtype):
+        if list(category.cat.categories) == list(CATEGORIES) and not category.cat.ordered:
+            return category
+        return category.cat.set_categories(list(CATEGORIES)).astype(CATEGORY_DTYPE)  # recode
+    return category.astype(str).astype(CATEGORY_DTYPE)
+
+
 def coerce_operations(frame: pd.DataFrame) -> pd.DataFrame:
     if "amount" not in frame.columns and "amount_cents" in frame.columns:
         frame = frame.assign(amount=frame["amount_cents"].to_numpy() / 100.0)
@@ -93,11 +128,7 @@ def coerce_operations(frame: pd.DataFrame) -> pd.DataFrame:
         occurred = pd.to_datetime(occurred, utc=True)
     elif str(occurred.dt.tz) != "UTC":
         occurred = occurred.dt.tz_convert("UTC")
-    category = frame["category"]
-    if isinstance(category.dtype, pd.CategoricalDtype) and category.dtype != CATEGORY_DTYPE:
-        category = category.cat.set_categories(list(CATEGORIES))  # recode, no string pass
-    elif category.dtype != CATEGORY_DTYPE:
-        category = category.astype(str).astype(CATEGORY_DTYPE)
+    category = canonical_category(frame["category"])
     if str(occurred.dtype) != "datetime64[us, UTC]":
         occurred = occurred.astype("datetime64[us, UTC]")
     return pd.DataFrame(
@@ -106,6 +137,64 @@ def coerce_operations(frame: pd.DataFrame) -> pd.DataFrame:
             "occurred_at": occurred.array,
             "amount": frame["amount"].to_numpy(dtype=np.float64),
             "category": category.array,
+        }
+    )
+
+
+def bin_operations(ops: pd.DataFrame) -> pd.DataFrame:
+    """Canonical operations -> operation_months (see the module doc), rows sorted by key.
+
+    Each bin's sums accumulate its operations in row order (np.bincount), exactly as the
+    feature code summed raw rows before, so features from these bins equal those from the
+    raw operations bit for bit.
+    """
+    if len(ops) == 0:
+        return coerce_operation_months(empty_frame(OPERATION_MONTH_FIELDS))
+    t = np.asarray(ops["occurred_at"].array.asi8, dtype=np.int64)  # µs, UTC
+    month = t.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    cat = np.asarray(ops["category"].cat.codes, dtype=np.int64)
+    client = ops["client_id"].to_numpy(dtype=np.int64)
+    ok = cat >= 0
+    if not ok.all():
+        t, month, cat, client = t[ok], month[ok], cat[ok], client[ok]
+        amount = ops["amount"].to_numpy(dtype=np.float64)[ok]
+    else:
+        amount = ops["amount"].to_numpy(dtype=np.float64)
+    ids, cpos = np.unique(client, return_inverse=True)
+    m0 = int(month.min())
+    n_m, n_c = int(month.max()) - m0 + 1, len(CATEGORIES)
+    keys, inv = np.unique((cpos * n_m + (month - m0)) * n_c + cat, return_inverse=True)
+    size = len(keys)
+    last = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, inv, t)
+    out = pd.DataFrame(
+        {
+            "client_id": ids[keys // (n_m * n_c)],
+            "month": (keys // n_c % n_m + m0).astype(np.int32),
+            "category": pd.Categorical.from_codes((keys % n_c).astype(np.int8), dtype=CATEGORY_DTYPE),
+            "n": np.bincount(inv, minlength=size).astype(np.int32),
+            "abs": np.bincount(inv, weights=np.abs(amount), minlength=size),
+            "spend": np.bincount(inv, weights=np.clip(-amount, 0, None), minlength=size),
+            "inflow": np.bincount(inv, weights=np.clip(amount, 0, None), minlength=size),
+            "last_us": last,
+        }
+    )
+    return out
+
+
+def coerce_operation_months(frame: pd.DataFrame) -> pd.DataFrame:
+    missing = set(OPERATION_MONTH_FIELDS) - set(frame.columns)
+    if missing:
+        raise ValueError(f"operation_months frame lacks {sorted(missing)}")
+    category = canonical_category(frame["category"])
+    return pd.DataFrame(
+        {
+            "client_id": frame["client_id"].to_numpy(dtype=np.int64),
+            "month": frame["month"].to_numpy(dtype=np.int32),
+            "category": category.array,
+            "n": frame["n"].to_numpy(dtype=np.int32),
+            **{c: frame[c].to_numpy(dtype=np.float64) for c in ("abs", "spend", "inflow")},
+            "last_us": frame["last_us"].to_numpy(dtype=np.int64),
         }
     )
 

@@ -1,9 +1,11 @@
 """Behavioural features from operations: per-category windows, trend, recency, salary.
 
-Vectorised: each operation gets a (client, category, months back) bin and `np.bincount`
-sums all of them at once into dense arrays; windows are then prefix sums over the months
-axis. Only operations in [cutoff + 1 - RECENCY_LOOKBACK_MONTHS, cutoff + 1) are read, so
-nothing after the cutoff can leak and the adapters can load exactly that slice.
+Vectorised, from the monthly bins of `FeatureFrames.operation_months` (count, sums and the
+latest time per client, UTC month and category; every feature below is a function of them):
+each bin goes to a (client, category, months back) cell of dense arrays with `np.bincount`;
+windows are then prefix sums over the months axis. Only bins of the months
+[cutoff + 1 - RECENCY_LOOKBACK_MONTHS, cutoff] are read, so nothing after the cutoff can
+leak and the adapters can load exactly that slice.
 
 Definitions (w = 1, 3, 6 months ending with the cutoff month):
 - cnt_w: number of operations; abs_w: sum of |amount|;
@@ -42,40 +44,35 @@ def _utc_us(ts: pd.Timestamp) -> int:
     return int(ts.as_unit("us").asm8.astype("datetime64[us]").astype(np.int64))
 
 
-def operation_features(ops: pd.DataFrame, ids: np.ndarray, m: int) -> dict[str, np.ndarray]:
-    """Features for the sorted client `ids` at cutoff month `m` (ops in canonical dtypes)."""
+def operation_features(bins: pd.DataFrame, ids: np.ndarray, m: int) -> dict[str, np.ndarray]:
+    """Features for the sorted client `ids` at cutoff month `m` from canonical
+    `operation_months` bins (core.features.frames): months after `m` are never read."""
     n, n_c = len(ids), len(CATEGORIES)
-    # month boundaries in µs since epoch: bounds[i] = start of month (m + 1 - L + i)
     first = m + 1 - RECENCY_LOOKBACK_MONTHS
-    bounds = np.array(
-        [_utc_us(month_start_utc(first + i)) for i in range(RECENCY_LOOKBACK_MONTHS + 1)],
-        dtype=np.int64,
-    )
-    end_us = bounds[-1]
-    t = ops["occurred_at"].array.asi8 if len(ops) else np.zeros(0, dtype=np.int64)
-    t = np.asarray(t, dtype=np.int64)
-    in_time = (t >= bounds[0]) & (t < end_us)
-    pos, found = positions(ids, ops["client_id"].to_numpy(dtype=np.int64))
-    cat = np.asarray(ops["category"].cat.codes, dtype=np.int64) if len(ops) else pos
+    end_us = _utc_us(month_start_utc(m + 1))
+    start_us = _utc_us(month_start_utc(first))
+    month = bins["month"].to_numpy(dtype=np.int64)
+    in_time = (month >= first) & (month <= m)
+    client = bins["client_id"].to_numpy(dtype=np.int64)
+    pos, found = positions(ids, client)
+    cat = np.asarray(bins["category"].cat.codes, dtype=np.int64) if len(bins) else pos
     ok = in_time & found & (cat >= 0)
-    if not ok.all():
-        t, pos, cat = t[ok], pos[ok], cat[ok]
-        amount = ops["amount"].to_numpy(dtype=np.float64)[ok]
-    else:
-        amount = ops["amount"].to_numpy(dtype=np.float64)
-    # months back from the cutoff month: 0 = cutoff month
-    back = RECENCY_LOOKBACK_MONTHS - np.searchsorted(bounds, t, side="right")
+    rows = np.flatnonzero(ok)
+    pos, cat = pos[rows], cat[rows]
+    back = m - month[rows]  # months back from the cutoff month: 0 = cutoff month
     in_bins = back < OP_BINS
     key = pos * n_c + cat
     size = n * n_c * OP_BINS
     flat = key[in_bins] * OP_BINS + back[in_bins]
-    a = amount[in_bins]
-    cnt = np.bincount(flat, minlength=size).reshape(n, n_c, OP_BINS).astype(np.float64)
-    absum = _sums(flat, np.abs(a), size).reshape(n, n_c, OP_BINS)
-    spend = _sums(flat, np.clip(-a, 0, None), size).reshape(n, n_c, OP_BINS)
-    inflow = _sums(flat, np.clip(a, 0, None), size).reshape(n, n_c, OP_BINS)
-    last = _last_time(key, t, n * n_c).reshape(n, n_c)
-    cap = (end_us - bounds[0]) / _US_PER_DAY
+    binned = rows[in_bins]
+
+    def cube(col: str) -> np.ndarray:
+        w = bins[col].to_numpy(dtype=np.float64)[binned]
+        return _sums(flat, w, size).reshape(n, n_c, OP_BINS)
+
+    cnt, absum, spend, inflow = cube("n"), cube("abs"), cube("spend"), cube("inflow")
+    last = _last_time(key, bins["last_us"].to_numpy(dtype=np.int64)[rows], n * n_c).reshape(n, n_c)
+    cap = (end_us - start_us) / _US_PER_DAY
     recency = np.where(last >= 0, (end_us - last) / _US_PER_DAY, cap)
 
     out: dict[str, np.ndarray] = {}

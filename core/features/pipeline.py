@@ -7,7 +7,7 @@ several cutoffs) and online scoring (one client) both call `build_features`; the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import TypeAlias
 
@@ -22,7 +22,7 @@ from core.features.definitions import (
     month_index,
     month_start,
 )
-from core.features.frames import FeatureFrames
+from core.features.frames import FeatureFrames, bin_operations, coerce_operations
 from core.features.holdings import holding_features
 from core.features.labels import label_columns, make_labels
 from core.features.operations import operation_features
@@ -66,7 +66,10 @@ def build_features(
     }
     columns.update(questionnaire_features(clients, m))
     columns.update(holding_features(frames.holdings, frames.events, ids, m, products))
-    columns.update(operation_features(frames.operations, ids, m))
+    bins = frames.operation_months
+    if bins is None:  # uncoerced frames: bin their raw operations here
+        bins = bin_operations(coerce_operations(frames.operations))
+    columns.update(operation_features(bins, ids, m))
     columns.update(season_features(m, len(ids)))
     order = [*KEY_COLUMNS, *feature_columns(products)]
     out = pd.DataFrame({c: columns[c] for c in order})
@@ -84,11 +87,15 @@ def training_frame(
     *,
     products: Sequence[str] | None = None,
     clusters: ClusterModel | None = None,
+    float32_except: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Features + wide labels for several cutoffs stacked: one row per (client_id, cutoff).
 
     Label columns `label_<code>` are 1/0 for products not held at the cutoff and NaN for
     held ones (see core.features.labels). Every cutoff needs the next month's snapshot.
+    `float32_except`: cast the float64 columns (features and the 1/0/NaN labels), except
+    these, to float32 cutoff by cutoff (large training sets: the stacked float64 frame alone
+    would take gigabytes).
     """
     products = tuple(products) if products is not None else default_products()
     frames = frames.coerce()
@@ -96,5 +103,11 @@ def training_frame(
     for cutoff in cutoffs:
         feats = build_features(frames, cutoff, products=products, clusters=clusters, coerce=False)
         labels = make_labels(frames.holdings, feats["client_id"].to_numpy(), month_index(cutoff), products)
-        parts.append(pd.concat([feats, labels[label_columns(products)]], axis=1))
+        part = pd.concat([feats, labels[label_columns(products)]], axis=1)
+        del feats, labels
+        if float32_except is not None:
+            keep = set(float32_except)
+            cast = [c for c in part.columns if part[c].dtype == np.float64 and c not in keep]
+            part = part.astype(dict.fromkeys(cast, np.float32))
+        parts.append(part)
     return pd.concat(parts, ignore_index=True)

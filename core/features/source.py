@@ -61,6 +61,28 @@ _TABLES: dict[str, tuple[str, str, dict[str, pa.DataType]]] = {
     ),
 }
 _CSV_CONVERT = {"true_values": ["t"], "false_values": ["f"], "strings_can_be_null": True}
+# load_frames_db reads operations binned per (client, UTC month, category): the features
+# need only these sums (see FeatureFrames.operation_months), and a bank's tens of millions
+# of raw rows would cost minutes and gigabytes to ship. Amounts are summed as numeric (exact)
+# and rounded once to float8. {t} is occurred_at, or its clamped form in live mode.
+_OPERATION_MONTHS_SQL = (
+    "SELECT client_id, (extract(year FROM u) * 12 + extract(month FROM u) - 1)::int4 AS month, "
+    "category::text AS category, count(*)::int4 AS n, sum(abs(amount))::float8 AS abs, "
+    "sum(greatest(-amount, 0))::float8 AS spend, sum(greatest(amount, 0))::float8 AS inflow, "
+    "(extract(epoch FROM max(t)) * 1000000)::int8 AS last_us "
+    "FROM (SELECT client_id, amount, category, {t} AS t, {t} AT TIME ZONE 'UTC' AS u "
+    "FROM operation{where}) o GROUP BY client_id, 2, o.category"
+)
+_OPERATION_MONTHS_TYPES: dict[str, pa.DataType] = {
+    "client_id": pa.int64(),
+    "month": pa.int32(),
+    "category": pa.dictionary(pa.int32(), pa.string()),
+    "n": pa.int32(),
+    "abs": pa.float64(),
+    "spend": pa.float64(),
+    "inflow": pa.float64(),
+    "last_us": pa.int64(),
+}
 
 
 def _where(name: str, cutoff: Cutoff | None, with_ids: bool, live: bool = False) -> tuple[str, list[Any]]:
@@ -93,12 +115,20 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-async def _copy_table(conn: asyncpg.Connection, sql: str, args: list[Any], name: str) -> pa.Table:
-    buf = io.BytesIO()
-    await conn.copy_from_query(sql, *args, output=buf, format="csv", header=True)
-    buf.seek(0)
-    convert = pacsv.ConvertOptions(column_types=_TABLES[name][2], **_CSV_CONVERT)
-    return pacsv.read_csv(buf, convert_options=convert)
+async def _copy_table(
+    conn: asyncpg.Connection, sql: str, args: list[Any], types: dict[str, pa.DataType], bulk: bool
+) -> pa.Table:
+    """COPY a query's rows as CSV and parse them with pyarrow. `bulk` (a whole table):
+    through a temporary file, so the CSV text never sits in memory next to its parse."""
+    convert = pacsv.ConvertOptions(column_types=types, **_CSV_CONVERT)
+    if not bulk:
+        buf = io.BytesIO()
+        await conn.copy_from_query(sql, *args, output=buf, format="csv", header=True)
+        buf.seek(0)
+        return pacsv.read_csv(buf, convert_options=convert)
+    with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+        await conn.copy_from_query(sql, *args, output=tmp.name, format="csv", header=True)
+        return pacsv.read_csv(tmp.name, convert_options=convert)
 
 
 async def load_frames_db(
@@ -110,6 +140,7 @@ async def load_frames_db(
 ) -> FeatureFrames:
     """Frames from PostgreSQL: the cutoff's horizon only (all history when cutoff is None).
 
+    Operations come binned by month (`operation_months`; `operations` stays empty).
     `live=True` is the serving path: the cutoff is the serving month and operations written
     after it (live, from the app) are folded into its last instant, so a new operation counts
     at once as "this month's" activity instead of vanishing behind the cutoff. Training never
@@ -117,20 +148,26 @@ async def load_frames_db(
     """
     conn = await asyncpg.connect(db) if isinstance(db, str) else db
     ids = None if client_ids is None else [int(i) for i in client_ids]
+    bulk = ids is None
     try:
         parts: dict[str, pd.DataFrame] = {}
-        for name, (select, _, _) in _TABLES.items():
+        for name, (select, _, types) in _TABLES.items():
             where, args = _where(name, cutoff, ids is not None, live)
             if ids is not None:
                 args.append(ids)
-            parts[name] = _to_frame(await _copy_table(conn, select + where, args, name))
+            if name == "operations":
+                t = "occurred_at"
+                if live and cutoff is not None:
+                    args.append(horizon(cutoff)["end"].tz_localize("UTC") - pd.Timedelta(microseconds=1))
+                    t = f"LEAST(occurred_at, ${len(args)})"
+                sql = _OPERATION_MONTHS_SQL.format(t=t, where=where)
+                table = await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk)
+                parts["operation_months"] = table.to_pandas()
+                continue
+            parts[name] = _to_frame(await _copy_table(conn, select + where, args, types, bulk))
     finally:
         if isinstance(db, str):
             await conn.close()
-    if live and cutoff is not None and len(parts["operations"]):
-        end = horizon(cutoff)["end"].tz_localize("UTC")
-        ops = parts["operations"]
-        ops.loc[ops["occurred_at"] >= end, "occurred_at"] = end - pd.Timedelta(microseconds=1)
     return FeatureFrames(**parts).coerce()
 
 
