@@ -76,6 +76,10 @@ class HybridParams:
     border_count: int = 32
     learning_rate: float = 0.08
     negatives_per_positive: float = 4.0  # stage A negative subsampling (weights undo it)
+    # Stage B rows sampled per tree (Bernoulli): its 16-class histograms cost ~70% of the fit,
+    # in proportion to the rows. 1.0 = CatBoost's default (Bayesian bootstrap, every row);
+    # 0.66 halved the fit on 20k clients, map@7 0.01934 vs 0.01960 (within seed noise).
+    subsample_which: float = 1.0
     threads: int = -1
     seed: int = 31
     early_stopping: bool = True  # tree counts chosen on the latest training month
@@ -153,11 +157,17 @@ class HybridScorer:
                 latest[r],
                 baseline=self._baseline(len(r)),
                 one_hot_max_size=255,
+                **self._which_sampling(),
             )
         else:
             self.model_which = self._classifier("MultiClass", 1, self.params.depth_which)
         self.fit_seconds = time.perf_counter() - started
         return self
+
+    def _which_sampling(self) -> dict[str, Any]:
+        if self.params.subsample_which >= 1.0:
+            return {}
+        return {"bootstrap_type": "Bernoulli", "subsample": self.params.subsample_which}
 
     @staticmethod
     def _latest_month_rows(X: pd.DataFrame) -> np.ndarray:
