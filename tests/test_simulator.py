@@ -32,6 +32,51 @@ def test_deterministic_by_seed() -> None:
     assert not a.operations["amount_cents"].equals(c.operations["amount_cents"])
 
 
+def test_observer_sees_the_truth_without_changing_the_data() -> None:
+    """The month states an analysis sees are the ones the truth rows were written from."""
+    from core.data.simulator import MonthState
+
+    states: list[MonthState] = []
+    seen = next(simulate(400, 5, 3, chunk_size=400, observer=states.append))
+    plain = _one(400, 5, 3)
+    pd.testing.assert_frame_equal(seen.holdings, plain.holdings)
+    pd.testing.assert_frame_equal(seen.offers, plain.offers)
+    assert [s.t for s in states] == [1, 2, 3, 4]
+    last = states[-1]
+    truth = plain.truth[plain.truth["month"] == plain.truth["month"].max()]
+    assert np.array_equal(truth["p_organic"].to_numpy(), last.p_organic.ravel())
+    assert np.array_equal(truth["p_offer"].to_numpy(), last.p_offer.ravel())
+    added = plain.product_events[
+        (plain.product_events["kind"] == "add") & (plain.product_events["month"] == truth["month"].iloc[0])
+    ]
+    assert len(added) == last.adds.sum()
+
+
+def test_expected_probabilities_average_over_hidden_types() -> None:
+    """The Bayes ceiling's expectation equals a Monte Carlo average over drawn types and effects."""
+    rng = np.random.default_rng(0)
+    n, n_p = 40_000, 3
+    hazard = np.array([0.004, 0.01, 0.02])
+    linked = np.zeros((n, n_p), dtype=bool)
+    linked[: n // 2, 1] = True
+    args = (
+        hazard,
+        np.ones((n, n_p)),
+        np.ones((n, n_p)),
+        np.ones(n_p),
+        np.ones((n, n_p)),
+        np.ones((n, n_p), bool),
+    )
+    types = tk.client_types(rng, n, n_p)
+    types[linked & (rng.random((n, n_p)) < tk.LINKED_SURE_SHARE)] = tk.SURE_THING
+    p_org, p_off = tk.probabilities(*args[:3], types, tk.offer_effect(rng, types), *args[3:])
+    e_org, e_off = tk.expected_probabilities(*args, linked)
+    for part in (linked[:, 1], ~linked[:, 1]):
+        assert e_org[part].mean(0) == pytest.approx(p_org[part].mean(0), rel=0.03)
+        assert (e_off - e_org)[part].mean(0) == pytest.approx((p_off - p_org)[part].mean(0), rel=0.08)
+    assert (e_off - e_org)[linked[:, 1], 1].mean() < (e_off - e_org)[~linked[:, 1], 1].mean()
+
+
 def test_nomina_only_with_nom_pens(bundle: Bundle) -> None:
     h = bundle.holdings
     keys = set(zip(h.client_id, h.month, h.product_code.astype(str), strict=True))

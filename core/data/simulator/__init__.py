@@ -11,7 +11,8 @@ Determinism: same (seed, n_clients, n_months, chunk_size, calibration) -> same d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,37 @@ from core.data.simulator.population import INVESTMENT, sample_population
 FIRST_MONTH = np.datetime64("2015-01-28")
 
 
+@dataclass(frozen=True)
+class MonthState:
+    """What the simulator knew when it drew take-up for month t of one chunk of clients.
+
+    Why: the truth Parquet keeps only the two probabilities; analyses of what a model could
+    ever learn (bench/bench_ceilings.py) also need the hidden state (client type, latent
+    need, life events) and the observable parts of the hazard, without re-implementing the
+    simulation. Arrays are (n, P) unless noted; nothing here is written anywhere.
+    """
+
+    t: int
+    month_of_year: int
+    held: np.ndarray  # holdings at snapshot t-1
+    blocked: np.ndarray  # could not add (held, age-ineligible or conflicting)
+    hazard: np.ndarray  # (P,) base hazard
+    seg_mult: np.ndarray  # measured segment x age multiplier
+    season_mult: np.ndarray  # (P,)
+    boost: np.ndarray  # life-event multiplier
+    need: np.ndarray  # latent need (hidden)
+    types: np.ndarray  # client type per product (hidden)
+    effect: np.ndarray  # offer multiplier (hidden)
+    linked_event: np.ndarray  # a life event linked to the product happens in the horizon
+    p_organic: np.ndarray
+    p_offer: np.ndarray
+    treated: np.ndarray  # shown an offer by a logged campaign this month
+    adds: np.ndarray  # products added at snapshot t
+
+
+MonthObserver = Callable[[MonthState], None]
+
+
 def month_dates(n_months: int, first: np.datetime64 = FIRST_MONTH) -> np.ndarray:
     """Snapshot dates: the 28th of each month, like train_ver2.csv."""
     return (first.astype("datetime64[M]") + np.arange(n_months)).astype("datetime64[D]") + 27
@@ -41,8 +73,9 @@ def simulate(
     first_id: int = 1,
     calibration: dict[str, Any] | None = None,
     chunk_size: int = 10_000,
+    observer: MonthObserver | None = None,
 ) -> Iterator[Bundle]:
-    """Yield bundles of at most `chunk_size` clients each."""
+    """Yield bundles of at most `chunk_size` clients each; `observer` sees every month's state."""
     cal = calibration or load_calibration()
     months = month_dates(n_months)
     cal_ctx = _context(cal)
@@ -50,7 +83,7 @@ def simulate(
     for k, start in enumerate(range(0, n_clients, chunk_size)):
         rng = np.random.default_rng([seed, k])
         n = min(chunk_size, n_clients - start)
-        yield _chunk(rng, n, first_id + start, n_months, months, cal, cal_ctx, calendar)
+        yield _chunk(rng, n, first_id + start, n_months, months, cal, cal_ctx, calendar, observer)
 
 
 def _context(cal: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +111,7 @@ def _chunk(
     cal: dict[str, Any],
     ctx: dict[str, Any],
     calendar: list[list[int]],
+    observer: MonthObserver | None = None,
 ) -> Bundle:
     codes, col = ctx["codes"], ctx["col"]
     n_p = len(codes)
@@ -86,7 +120,7 @@ def _chunk(
     events = le.draw_events(rng, pop.age, pop.segment, moy)
     types = tk.client_types(rng, n, n_p)
     linked = (events[:, :, None] >= 0) & ctx["links"][None, :, :]
-    make_sure = linked.any(1) & (rng.random((n, n_p)) < 0.3)
+    make_sure = linked.any(1) & (rng.random((n, n_p)) < tk.LINKED_SURE_SHARE)
     types[make_sure] = tk.SURE_THING
     effect = tk.offer_effect(rng, types)
     seg_mult = tk.propensity(cal, pop.segment, pop.age)  # measured segment x age multipliers
@@ -102,8 +136,9 @@ def _chunk(
         for j, others in ctx["conflicts"]:
             blocked[:, j] |= held[:, others].any(1) if others else False
         boost = le.event_boost(events, ctx["links"], t)
+        season_mult = tk.season(cal, int(moy[t]))
         p_org, p_off = tk.probabilities(
-            ctx["hazard"], seg_mult, pop.need, types, effect, tk.season(cal, int(moy[t])), boost, ~blocked
+            ctx["hazard"], seg_mult, pop.need, types, effect, season_mult, boost, ~blocked
         )
         treated = np.zeros((n, n_p), dtype=bool)
         for c_idx in calendar[t]:
@@ -123,6 +158,27 @@ def _chunk(
         new = (held | adds) & ~drops
         new[:, i_nom] &= new[:, i_pens]  # catalog rule: nomina only with nom_pens
         adds &= new  # an offer converted only if the product is held at the next snapshot
+        if observer is not None:
+            observer(
+                MonthState(
+                    t,
+                    int(moy[t]),
+                    held,
+                    blocked,
+                    ctx["hazard"],
+                    seg_mult,
+                    season_mult,
+                    boost,
+                    pop.need,
+                    types,
+                    effect,
+                    linked.any(1),
+                    p_org,
+                    p_off,
+                    treated,
+                    adds,
+                )
+            )
         hold_list.append(_holding_rows(pop.ids, months[t], new, codes))
         ev_list.append(_event_rows(pop.ids, months[t], new & ~held, held & ~new, codes))
         truth_list.append(_truth_rows(pop.ids, months[t], p_org, p_off, codes))

@@ -144,3 +144,42 @@ def probabilities(
     p_org = np.where(can_add, p_org, 0.0).astype(np.float32)
     p_off = np.where(can_add, p_off, 0.0).astype(np.float32)
     return p_org, p_off
+
+
+# Mean offer multiplier of each type: log-uniform(2, 5), 1.05, 1, uniform(0.2, 0.6).
+TYPE_MEAN_EFFECT = np.array([(5.0 - 2.0) / np.log(5.0 / 2.0), 1.05, 1.0, 0.4])
+LINKED_SURE_SHARE = 0.3  # share of (client, product) pairs with a linked life event made sure things
+
+
+def expected_probabilities(
+    hazard: np.ndarray,
+    seg_mult: np.ndarray,
+    need: np.ndarray,
+    season_mult: np.ndarray,
+    boost: np.ndarray,
+    can_add: np.ndarray,
+    linked_event: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(E[p_organic], E[p_offer]) over the hidden client type and its offer effect.
+
+    Why: this is the best any model can know when the type is hidden. Passing need = 1
+    gives the expectation from observables only (segment, age, season, life events); passing
+    the true latent need gives a generous upper bound (need is only partly visible in
+    operations). The type prior is TYPE_MIX, with the linked-life-event sure-thing share
+    `_chunk` applies; a type's effect is replaced by its mean (the clip at 0.9 rarely binds).
+    """
+    n, n_p = can_add.shape
+    prior = np.where(
+        linked_event[..., None],
+        (1 - LINKED_SURE_SHARE) * TYPE_MIX + LINKED_SURE_SHARE * np.eye(4)[SURE_THING],
+        TYPE_MIX,
+    )
+    p_org = np.zeros((n, n_p))
+    p_off = np.zeros((n, n_p))
+    for k in range(4):
+        types = np.full((n, n_p), k, dtype=np.int8)
+        effect = np.full((n, n_p), TYPE_MEAN_EFFECT[k])
+        org, off = probabilities(hazard, seg_mult, need, types, effect, season_mult, boost, can_add)
+        p_org += prior[..., k] * org
+        p_off += prior[..., k] * off
+    return p_org, p_off
