@@ -70,7 +70,7 @@ def snapshot_months(frames: FeatureFrames) -> list[int]:
 
 def plan_windows(
     months: Sequence[int],
-    n_train: int = 6,
+    n_train: int = 14,
     evaluation: bool = False,
     adds_by_month: Mapping[int, int] | None = None,
     enough_additions: int = 20_000,
@@ -81,6 +81,12 @@ def plan_windows(
     `adds_by_month` (additions per month index) shows that fewer recent months already
     hold `enough_additions` examples, older months are left out (a large bank has plenty
     of recent data; training on it is faster and closer to the present). At least 2.
+
+    Why up to 14: a small population has few additions per month (5,000 clients: ~190),
+    and stage B of the hybrid learns *which* product from them. On the 5,000-client demo
+    population, 6 months (1,345 additions) gave MAP@7 0.94x popularity and 14 months
+    (~2,700) 1.00x; on 20,000 clients both gave 1.08x. Large populations stop at
+    `enough_additions` long before 14 months, so their training time does not change.
     """
     known = set(months)
     last = max(months)
