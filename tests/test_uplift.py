@@ -109,10 +109,30 @@ def test_predict_columns_index_and_p_control(x_model: UpliftModel, fresh: tuple)
     assert list(mu.columns) == ["none", "card", "deposit"]
 
 
+def test_risk_ratio_learner_recovers_a_constant_relative_effect() -> None:
+    """Targeted log, offer doubles everyone's chance: the IPW risk ratio is ~2 (a naive ratio
+    is not, because targeting follows the baseline chance) and uplift follows the baseline."""
+    rng = np.random.default_rng(3)
+    n = 30_000
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["x0", "x1", "x2"])
+    p0 = _sigmoid(-3.0 + 0.9 * X["x0"].to_numpy())
+    e = np.clip(_sigmoid(-1.0 - 1.2 * X["x0"].to_numpy()), 0.05, 0.95)  # targets low-chance clients
+    treated = rng.random(n) < e
+    y = (rng.random(n) < np.where(treated, 2.0 * p0, p0)).astype(int)
+    arm = np.where(treated, "offer", "none")
+    logged = np.where(treated, e, 1.0 - e)
+    model = UpliftModel(learner="rr", n_estimators=60, max_depth=3).fit(X, arm, y, propensity=logged)
+    ratio = model._meta.model.ratio["offer"]  # type: ignore[union-attr]
+    naive = y[treated].mean() / y[~treated].mean()
+    assert abs(ratio - 2.0) < 0.3 and abs(naive - 2.0) > 0.5
+    uplift = model.predict(X)["uplift_offer"].to_numpy()
+    assert np.corrcoef(uplift, p0)[0, 1] > 0.8
+
+
 def test_auto_records_selection(auto_model: UpliftModel, fresh: tuple) -> None:
     sel = auto_model.selection_
-    assert sel["chosen"] == auto_model.learner_ in ("x", "dr", "t")
-    assert set(sel["scores"]) == {"x", "dr", "t"}
+    assert sel["chosen"] == auto_model.learner_ in ("x", "dr", "t", "rr")
+    assert set(sel["scores"]) == {"x", "dr", "t", "rr"}
     assert sel["scores"][sel["chosen"]]["qini"] == max(s["qini"] for s in sel["scores"].values())
     assert set(sel["scores"]["x"]["per_arm"]) == {"deposit", "card"}
     X, _, _, _, truth = fresh

@@ -2,13 +2,16 @@
 
 Why this shape: every product offer is an arm against "no offer", and the decision layer needs
 per client the chance to convert without an offer and the change each offer makes. The
-learners are causalml's X / DR / T classifiers over CatBoost or LightGBM; propensity is handled
-here, explicitly (see propensity.py), because offer logs are mostly targeted, not random.
+learners are causalml's X / DR / T classifiers over CatBoost or LightGBM, plus a risk-ratio
+learner (one outcome model x one IPW relative effect per arm, _learners.RiskRatioLearner) for
+small, noisy logs; propensity is handled here, explicitly (see propensity.py), because offer
+logs are mostly targeted, not random.
 
-`learner="auto"` fits x, dr and t on a 75/25 split of the fit data stratified by arm, scores
-each on the held-out quarter with the inverse-propensity-weighted Qini coefficient averaged
-over arms (plain Qini when assignment is random, since the weights are then constant), keeps
-the best, and refits it on all the data. Scores land in `selection_`.
+`learner="auto"` predicts every fit row out of fold with each of x, dr, t and rr
+(`selection_folds` folds stratified by arm and outcome), scores each learner with the
+inverse-propensity-weighted Qini coefficient of those predictions averaged over arms (plain
+Qini when assignment is random, since the weights are then constant), keeps the best, and
+refits it on all the data. Scores land in `selection_`.
 
 Size limits (2-core budget): at most `max_rows` rows are used to fit (a per-group random
 subsample that keeps at least 2,000 rows of each group), the auto selection runs on at most
@@ -26,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from core.uplift._frame import FrameEncoder
 from core.uplift._learners import BASES, LEARNERS, BaseSpec, MetaLearner
@@ -48,7 +51,7 @@ class UpliftModel:
         max_depth: int = 6,
         learning_rate: float = 0.08,
         min_rows: int = 30,
-        holdout_fraction: float = 0.25,
+        selection_folds: int = 3,
         max_rows: int = 300_000,
         selection_max_rows: int = 100_000,
         threads: int = -1,
@@ -69,7 +72,7 @@ class UpliftModel:
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.min_rows = min_rows
-        self.holdout_fraction = holdout_fraction
+        self.selection_folds = selection_folds
         self.max_rows = max_rows
         self.selection_max_rows = selection_max_rows
         self.threads = threads
@@ -151,8 +154,12 @@ class UpliftModel:
 
     def _spec(self, n_estimators: int | None = None) -> BaseSpec:
         return BaseSpec(
-            base=self.base, n_estimators=n_estimators or self.n_estimators, max_depth=self.max_depth,
-            learning_rate=self.learning_rate, random_state=self.random_state, threads=self.threads,
+            base=self.base,
+            n_estimators=n_estimators or self.n_estimators,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            random_state=self.random_state,
+            threads=self.threads,
         )
 
     def _subsample(self, t: np.ndarray) -> np.ndarray:
@@ -171,35 +178,48 @@ class UpliftModel:
         self._subsampled = n
         return np.sort(np.concatenate(parts))
 
-    def _select(
-        self, X: np.ndarray, t: np.ndarray, y: np.ndarray, e: dict[str, np.ndarray]
-    ) -> str:
-        """Pick x / dr / t by held-out IPW Qini (see module doc); records scores in selection_."""
+    def _select(self, X: np.ndarray, t: np.ndarray, y: np.ndarray, e: dict[str, np.ndarray]) -> str:
+        """Pick a learner by the IPW Qini of out-of-fold predictions; records selection_.
+
+        Why folds: a product's log may hold a few dozen conversions; a single held-out
+        quarter then judges the learners on a handful of them. Each row is predicted once by
+        a model that did not see it (folds stratified by arm and outcome), and one Qini per
+        arm is computed over all rows, so every conversion counts.
+        """
         rows = np.arange(len(t))
         if len(rows) > self.selection_max_rows:
             rows, _ = train_test_split(
                 rows, train_size=self.selection_max_rows, stratify=t, random_state=self.random_state
             )
-        train, test = train_test_split(
-            rows, test_size=self.holdout_fraction, stratify=t[rows], random_state=self.random_state
+        strata = np.char.add(t[rows].astype(str), y[rows].astype(int).astype(str))
+        n_folds = int(max(2, min(self.selection_folds, np.unique(strata, return_counts=True)[1].min())))
+        folds = list(
+            StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state).split(rows, strata)
         )
         scores: dict[str, dict[str, Any]] = {}
         for kind in LEARNERS:
-            meta = MetaLearner(kind, self._spec(), self.control_name)
+            oof: np.ndarray | None = None
             try:
-                meta.fit(X[train], t[train], y[train], {a: v[train] for a, v in e.items()})
-            except Exception as exc:  # noqa: BLE001 - a learner that cannot fit this split loses
+                for fit_part, held_part in folds:
+                    fit_rows, held_rows = rows[fit_part], rows[held_part]
+                    meta = MetaLearner(kind, self._spec(), self.control_name)
+                    meta.fit(X[fit_rows], t[fit_rows], y[fit_rows], {a: v[fit_rows] for a, v in e.items()})
+                    _, te = meta.predict(X[held_rows], {a: v[held_rows] for a, v in e.items()})
+                    oof = np.zeros((len(rows), te.shape[1])) if oof is None else oof
+                    oof[held_part] = te
+            except Exception as exc:  # noqa: BLE001 - a learner that cannot fit a fold loses
                 # e.g. the DR learner's cross-fitting meets a fold whose outcomes are all equal
                 scores[kind] = {"qini": float("-inf"), "auuc": float("nan"), "error": str(exc)[:200]}
                 continue
-            _, te = meta.predict(X[test], {a: v[test] for a, v in e.items()})
+            assert oof is not None
             per_arm: dict[str, dict[str, float]] = {}
-            for j, arm in enumerate(meta.arms):
-                m = (t[test] == arm) | (t[test] == self.control_name)
-                treated = t[test][m] == arm
+            tr, yr = t[rows], y[rows]
+            for j, arm in enumerate(sorted(e)):
+                m = (tr == arm) | (tr == self.control_name)
+                treated = tr[m] == arm
                 per_arm[arm] = {
-                    "qini": qini_coefficient(y[test][m], treated, te[m, j], e[arm][test][m]),
-                    "auuc": auuc(y[test][m], treated, te[m, j]),
+                    "qini": qini_coefficient(yr[m], treated, oof[m, j], e[arm][rows][m]),
+                    "auuc": auuc(yr[m], treated, oof[m, j]),
                 }
             scores[kind] = {
                 "qini": float(np.mean([s["qini"] for s in per_arm.values()])),
@@ -210,10 +230,9 @@ class UpliftModel:
             raise ValueError(f"no uplift learner could be fitted: {scores}")
         chosen = max(LEARNERS, key=lambda k: scores[k]["qini"])
         self.selection_ = {
-            "metric": "mean over arms of the IPW-weighted Qini coefficient on the held-out split",
-            "holdout_fraction": self.holdout_fraction,
-            "n_train": int(len(train)),
-            "n_holdout": int(len(test)),
+            "metric": "mean over arms of the IPW-weighted Qini coefficient of out-of-fold predictions",
+            "folds": n_folds,
+            "n_rows": int(len(rows)),
             "scores": scores,
             "chosen": chosen,
         }
