@@ -65,6 +65,7 @@ def main() -> None:
     t0 = time.perf_counter()
     frames = asyncio.run(load_frames_db(url)).coerce()
     out["load_frames_seconds"] = round(time.perf_counter() - t0, 1)
+    out["peak_rss_mb_after_load"] = round(peak_rss_mb())
     out["operations"] = frames.operation_count()
     t = time.perf_counter()
     windows = plan_windows(snapshot_months(frames), adds_by_month=additions_by_month(frames))

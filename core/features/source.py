@@ -64,14 +64,17 @@ _CSV_CONVERT = {"true_values": ["t"], "false_values": ["f"], "strings_can_be_nul
 # load_frames_db reads operations binned per (client, UTC month, category): the features
 # need only these sums (see FeatureFrames.operation_months), and a bank's tens of millions
 # of raw rows would cost minutes and gigabytes to ship. Amounts are summed as numeric (exact)
-# and rounded once to float8. {t} is occurred_at, or its clamped form in live mode.
+# and rounded once to float8. {t} is occurred_at, or its clamped form in live mode. The
+# inner query only groups (two filtered sums, date_trunc): per-row abs/greatest/extract made
+# it 2.2x slower on 45M rows; the month index and the derived sums are computed per bin.
 _OPERATION_MONTHS_SQL = (
-    "SELECT client_id, (extract(year FROM u) * 12 + extract(month FROM u) - 1)::int4 AS month, "
-    "category::text AS category, count(*)::int4 AS n, sum(abs(amount))::float8 AS abs, "
-    "sum(greatest(-amount, 0))::float8 AS spend, sum(greatest(amount, 0))::float8 AS inflow, "
-    "(extract(epoch FROM max(t)) * 1000000)::int8 AS last_us "
-    "FROM (SELECT client_id, amount, category, {t} AS t, {t} AT TIME ZONE 'UTC' AS u "
-    "FROM operation{where}) o GROUP BY client_id, 2, o.category"
+    "SELECT client_id, (extract(year FROM m) * 12 + extract(month FROM m) - 1)::int4 AS month, "
+    "category::text AS category, n::int4 AS n, (pos - neg)::float8 AS abs, (-neg)::float8 AS spend, "
+    "pos::float8 AS inflow, (extract(epoch FROM last) * 1000000)::int8 AS last_us "
+    "FROM (SELECT client_id, date_trunc('month', {t} AT TIME ZONE 'UTC') AS m, category, count(*) AS n, "
+    "coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS neg, "
+    "coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS pos, max({t}) AS last "
+    "FROM operation{where} GROUP BY 1, 2, 3) g"
 )
 _OPERATION_MONTHS_TYPES: dict[str, pa.DataType] = {
     "client_id": pa.int64(),
@@ -113,6 +116,9 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     if "occurred_us" in frame.columns:
         frame["occurred_at"] = pd.to_datetime(frame.pop("occurred_us"), unit="us", utc=True)
     return frame
+
+
+BULK_WORK_MEM = "512MB"  # per hash aggregate, for the bulk load only (bins of 100k clients: ~200 MB)
 
 
 async def _copy_table(
@@ -161,7 +167,10 @@ async def load_frames_db(
                     args.append(horizon(cutoff)["end"].tz_localize("UTC") - pd.Timedelta(microseconds=1))
                     t = f"LEAST(occurred_at, ${len(args)})"
                 sql = _OPERATION_MONTHS_SQL.format(t=t, where=where)
-                table = await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk)
+                async with conn.transaction():
+                    if bulk:  # the GROUP BY over every operation spills to disk at the 4 MB default
+                        await conn.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
+                    table = await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk)
                 parts["operation_months"] = table.to_pandas()
                 continue
             parts[name] = _to_frame(await _copy_table(conn, select + where, args, types, bulk))
