@@ -137,7 +137,8 @@ def coerce_operations(frame: pd.DataFrame) -> pd.DataFrame:
             "occurred_at": occurred.array,
             "amount": frame["amount"].to_numpy(dtype=np.float64),
             "category": category.array,
-        }
+        },
+        copy=False,
     )
 
 
@@ -195,7 +196,8 @@ def coerce_operation_months(frame: pd.DataFrame) -> pd.DataFrame:
             "n": frame["n"].to_numpy(dtype=np.int32),
             **{c: frame[c].to_numpy(dtype=np.float64) for c in ("abs", "spend", "inflow")},
             "last_us": frame["last_us"].to_numpy(dtype=np.int64),
-        }
+        },
+        copy=False,  # canonical columns are views, not a second copy of ~20M bins (100k clients)
     )
 
 

@@ -171,7 +171,9 @@ async def load_frames_db(
                     if bulk:  # the GROUP BY over every operation spills to disk at the 4 MB default
                         await conn.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
                     table = await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk)
-                parts["operation_months"] = table.to_pandas()
+                # Column by column, freeing Arrow's buffers as it goes: no second copy of the bins.
+                parts["operation_months"] = table.to_pandas(split_blocks=True, self_destruct=True)
+                del table
                 continue
             parts[name] = _to_frame(await _copy_table(conn, select + where, args, types, bulk))
     finally:
