@@ -336,6 +336,20 @@ def test_training_frame_float32() -> None:
     pd.testing.assert_frame_equal(small.astype(wide.dtypes.to_dict()), wide, rtol=1e-6)
 
 
+def test_training_frame_in_client_chunks_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large training sets are built a chunk of clients at a time and stacked into one
+    preallocated float32 block: the frame must equal the one-pass, concatenated one."""
+    from core.features import pipeline
+
+    frames = random_frames(60)
+    cutoffs = ["2015-10-28", "2015-11-28", "2015-12-28"]
+    whole = training_frame(frames, cutoffs, products=PRODUCTS)
+    monkeypatch.setattr(pipeline, "CHUNK_CLIENTS", 7)
+    chunked = training_frame(frames, cutoffs, products=PRODUCTS, float32_except=["ops_spend_6m"])
+    assert chunked["op_cash_abs_1m"].dtype == np.float32 and chunked["ops_spend_6m"].dtype == np.float64
+    pd.testing.assert_frame_equal(chunked.astype(whole.dtypes.to_dict()), whole, rtol=1e-6)
+
+
 def test_labels_hand_computed() -> None:
     holdings = pd.DataFrame(
         hold(1, "cco_fin", ["2015-06-28", "2015-07-28"])
