@@ -119,8 +119,9 @@ def _chunk(
     moy = months.astype("datetime64[M]").astype(int) % 12 + 1
     events = le.draw_events(rng, pop.age, pop.segment, moy)
     types = tk.client_types(rng, n, n_p)
-    linked = (events[:, :, None] >= 0) & ctx["links"][None, :, :]
-    make_sure = linked.any(1) & (rng.random((n, n_p)) < tk.LINKED_SURE_SHARE)
+    # (n, P): a life event linked to the product happens in the horizon
+    linked = ((events[:, :, None] >= 0) & ctx["links"][None, :, :]).any(1)
+    make_sure = linked & (rng.random((n, n_p)) < tk.LINKED_SURE_SHARE)
     types[make_sure] = tk.SURE_THING
     effect = tk.offer_effect(rng, types)
     seg_mult = tk.propensity(cal, pop.segment, pop.age)  # measured segment x age multipliers
@@ -172,7 +173,7 @@ def _chunk(
                     pop.need,
                     types,
                     effect,
-                    linked.any(1),
+                    linked,
                     p_org,
                     p_off,
                     treated,

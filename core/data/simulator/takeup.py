@@ -44,14 +44,21 @@ def client_types(rng: np.random.Generator, n: int, n_p: int) -> np.ndarray:
     return rng.choice(4, size=(n, n_p), p=TYPE_MIX).astype(np.int8)
 
 
+# Offer multiplier by type: persuadable log-uniform, sure thing fixed, sleeping dog uniform.
+PERSUADABLE_EFFECT = (2.0, 5.0)
+SURE_THING_EFFECT = 1.05
+SLEEPING_DOG_EFFECT = (0.2, 0.6)
+
+
 def offer_effect(rng: np.random.Generator, types: np.ndarray) -> np.ndarray:
     """Multiplier on take-up when an offer is shown, fixed per client x product."""
     eff = np.ones(types.shape)
     pers = types == PERSUADABLE
-    eff[pers] = np.exp(rng.uniform(np.log(2.0), np.log(5.0), pers.sum()))
-    eff[types == SURE_THING] = 1.05
+    low, high = PERSUADABLE_EFFECT
+    eff[pers] = np.exp(rng.uniform(np.log(low), np.log(high), pers.sum()))
+    eff[types == SURE_THING] = SURE_THING_EFFECT
     dog = types == SLEEPING_DOG
-    eff[dog] = rng.uniform(0.2, 0.6, dog.sum())
+    eff[dog] = rng.uniform(*SLEEPING_DOG_EFFECT, dog.sum())
     return eff
 
 
@@ -146,8 +153,11 @@ def probabilities(
     return p_org, p_off
 
 
-# Mean offer multiplier of each type: log-uniform(2, 5), 1.05, 1, uniform(0.2, 0.6).
-TYPE_MEAN_EFFECT = np.array([(5.0 - 2.0) / np.log(5.0 / 2.0), 1.05, 1.0, 0.4])
+# Mean offer multiplier of each type (the mean of log-uniform(a, b) is (b - a) / ln(b / a)).
+_LO, _HI = PERSUADABLE_EFFECT
+TYPE_MEAN_EFFECT = np.array(
+    [(_HI - _LO) / np.log(_HI / _LO), SURE_THING_EFFECT, 1.0, np.mean(SLEEPING_DOG_EFFECT)]
+)
 LINKED_SURE_SHARE = 0.3  # share of (client, product) pairs with a linked life event made sure things
 
 
