@@ -1,9 +1,10 @@
 """Benchmark the point-in-time feature pipeline on synthetic frames.
 
-Generates N clients x M months of holdings (18 bank products), product events and about
-K operations per client per month, then times `build_features` at the last month (pure
-function, frames already canonical), the same including dtype normalisation, one-client
-scoring, and the cluster fit. Prints rows/s and the process's peak memory (ru_maxrss).
+Generates N clients x M months of holdings (18 bank products), product events, about K
+operations per client per month and about 0.75 offers per client-month, then times
+`build_features` at the last month (pure function, frames already canonical), the same
+including dtype normalisation, one-client scoring, and the cluster fit. Prints rows/s and
+the process's peak memory (ru_maxrss).
 
     python bench/bench_features.py --clients 100000 --ops-per-month 30 --months 17
 """
@@ -94,7 +95,29 @@ def synth(n: int, months: int, ops_per_month: int, seed: int = 0) -> FeatureFram
             "category": pd.Categorical.from_codes(cat, dtype=CATEGORY_DTYPE),
         }
     )
-    return FeatureFrames(clients, holdings, events, operations)
+    # offers: about 0.75 per client-month (3 campaigns, 25% of clients considered), shown 1-4
+    # days after the snapshot, 90% treatment, 5% converting within 24 days
+    k = int(0.75 * n * months)
+    shown_us = (
+        month_days[rng.integers(0, months, k)].tz_localize("UTC").as_unit("us").asi8
+        + rng.integers(1, 5, k) * 86_400_000_000
+    )
+    converted = rng.random(k) < 0.05
+    outcome_us = np.where(converted, shown_us + (rng.uniform(0.2, 24, k) * 86_400e6).astype(np.int64), 0)
+    offers = pd.DataFrame(
+        {
+            "client_id": rng.integers(1, n + 1, k),
+            "product_code": codes[rng.integers(0, len(products), k)],
+            "shown_at": pd.DatetimeIndex(shown_us.astype("datetime64[us]")).tz_localize("UTC"),
+            "arm": np.where(rng.random(k) < 0.9, "treatment", "control"),
+            "converted": converted,
+            "outcome_at": pd.DatetimeIndex(outcome_us.astype("datetime64[us]"))
+            .tz_localize("UTC")
+            .where(converted),
+            "window_days": 30,
+        }
+    )
+    return FeatureFrames(clients, holdings, events, operations, offers=offers)
 
 
 def main() -> None:
@@ -109,7 +132,8 @@ def main() -> None:
     frames = synth(args.clients, args.months, args.ops_per_month)
     print(
         f"generated {args.clients:,} clients, {len(frames.holdings):,} holdings, "
-        f"{len(frames.events):,} events, {len(frames.operations):,} operations "
+        f"{len(frames.events):,} events, {len(frames.operations):,} operations, "
+        f"{len(frames.offers):,} offers "
         f"in {time.perf_counter() - t0:.1f}s; peak RSS {peak_mb():,.0f} MB"
     )
     cutoff = (pd.Timestamp("2015-01-28") + pd.DateOffset(months=args.months - 2)).date()

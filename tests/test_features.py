@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.bundle import CLIENT_COLUMNS, Bundle
+from core.data.bundle import CLIENT_COLUMNS, OFFER_COLUMNS, Bundle
 from core.features import (
     FeatureFrames,
     build_features,
@@ -161,6 +161,104 @@ def test_holdings_lags_events(feats: pd.DataFrame) -> None:
     assert c["history_months"] == 6 and feats.loc[2, "history_months"] == 1
 
 
+def test_drops_flips_and_relations() -> None:
+    """Client 1 added tjcr_fin in Feb and dropped it in Mar (cutoff Jun): 3 months since the
+    drop, dropped within 6 months but not 1 or 3, two flips. Relations from the catalog:
+    nomina requires nom_pens; cno_fin, nomina and dela_fin share a partner complement."""
+    from core.features.history import relation_matrices
+
+    f = build_features(tiny(), CUTOFF, products=PRODUCTS).set_index("client_id")
+    assert (
+        f.loc[1, "months_since_drop_tjcr_fin"] == 3 and f.loc[1, "months_since_drop_recibo"] == NEVER_MONTHS
+    )
+    assert f.loc[1, ["dropped_1m_tjcr_fin", "dropped_3m_tjcr_fin", "dropped_6m_tjcr_fin"]].tolist() == [
+        0,
+        0,
+        1,
+    ]
+    assert f.loc[1, "flips_12m_tjcr_fin"] == 2 and f.loc[1, "flips_12m_recibo"] == 1
+    assert f.loc[2, "flips_12m_tjcr_fin"] == 0
+
+    products = ("nom_pens", "nomina", "cno_fin", "dela_fin", "cco_fin")
+    requires, related = relation_matrices(products)
+    assert requires[1, 0] and requires.sum() == 1
+    assert related[1, 0] and related[0, 1] and related[2, 3] and related[1, 2] and not related[4].any()
+    months = ["2015-04-28", "2015-05-28", "2015-06-28"]
+    frames = FeatureFrames(
+        tiny().clients,
+        pd.DataFrame(
+            hold(1, "nom_pens", months) + hold(1, "cno_fin", months[2:]) + hold(2, "cco_fin", months)
+        ),
+        pd.DataFrame(
+            [
+                {"client_id": 1, "month": pd.Timestamp(m), "product_code": p, "kind": "add"}
+                for m, p in (("2015-04-28", "nom_pens"), ("2015-06-28", "cno_fin"))
+            ]
+        ),
+        tiny().operations,
+    )
+    g = build_features(frames, CUTOFF, products=products).set_index("client_id")
+    assert g.loc[1, "req_met_nomina"] == 1 and g.loc[2, "req_met_nomina"] == 0
+    assert g.loc[1, "req_met_cco_fin"] == 1  # nothing required
+    # nomina relates to nom_pens (requires) and cno_fin (sibling): both held
+    assert g.loc[1, "n_related_held_nomina"] == 2 and g.loc[1, "n_related_held_dela_fin"] == 1
+    assert g.loc[1, "related_added_3m_nomina"] == 2 and g.loc[1, "related_added_3m_dela_fin"] == 1
+    assert g.loc[2, ["n_related_held_nomina", "related_added_3m_nomina"]].tolist() == [0, 0]
+
+
+def test_offer_history_hand_computed() -> None:
+    """Cutoff June: offers shown before June count; answers known by July 1; control rows are
+    no contact."""
+    rows = [
+        # client, product, shown, arm, converted, outcome, window
+        (1, "recibo", "2015-02-01", "treatment", True, "2015-02-10", 30),
+        (1, "recibo", "2015-05-29", "treatment", False, None, 30),  # declined (closed Jun 28)
+        (1, "tjcr_fin", "2015-05-30", "treatment", False, None, 45),  # still open on Jul 1: seen only
+        (1, "partner_auto", "2015-04-02", "treatment", False, None, 30),  # declined, not a product column
+        (1, "tjcr_fin", "2015-03-01", "control", True, "2015-03-05", 30),  # not a contact
+        (1, "recibo", "2015-06-29", "treatment", True, "2015-06-30", 30),  # cutoff month: not yet
+        (2, "cco_fin", "2015-05-20", "treatment", True, "2015-07-02", 60),  # answered after the cutoff
+    ]
+    offers = pd.DataFrame(
+        rows,
+        columns=["client_id", "product_code", "shown_at", "arm", "converted", "outcome_at", "window_days"],
+    )
+    offers["shown_at"] = pd.to_datetime(offers["shown_at"], utc=True)
+    offers["outcome_at"] = pd.to_datetime(offers["outcome_at"], utc=True)
+    t = tiny()
+    f = build_features(
+        FeatureFrames(t.clients, t.holdings, t.events, t.operations, offers=offers), CUTOFF, products=PRODUCTS
+    ).set_index("client_id")
+    r = f.loc[1]
+    assert [r[f"offer_{s}_recibo"] for s in ("seen", "answered", "declined", "months_since", "3m", "6m")] == [
+        2,
+        1,
+        1,
+        1,
+        1,
+        2,
+    ]
+    assert [r[f"offer_{s}_tjcr_fin"] for s in ("seen", "answered", "declined", "months_since")] == [
+        1,
+        0,
+        0,
+        1,
+    ]
+    assert r["offer_seen_cco_fin"] == 0 and r["offer_months_since_cco_fin"] == NEVER_MONTHS
+    assert [r[f"offers_{s}"] for s in ("seen", "answered", "declined", "months_since", "3m", "6m")] == [
+        4,
+        1,
+        2,
+        1,
+        3,
+        4,
+    ]
+    assert r["offers_answer_rate"] == pytest.approx(1 / 3)
+    c2 = f.loc[2]
+    assert [c2["offer_seen_cco_fin"], c2["offer_answered_cco_fin"], c2["offer_declined_cco_fin"]] == [1, 0, 0]
+    assert c2["offers_answer_rate"] == -1.0 and c2["offers_seen"] == 1
+
+
 def test_operation_windows(feats: pd.DataFrame) -> None:
     c = feats.loc[1]
     assert [c[f"op_groceries_cnt_{w}m"] for w in (1, 3, 6)] == [1, 2, 3]
@@ -248,17 +346,84 @@ def random_frames(n: int = 300, seed: int = 1) -> FeatureFrames:
             "category": "salary",
         }
     )
-    return FeatureFrames(clients, holdings, pd.concat(rows), pd.concat([ops, sal]))
+    return FeatureFrames(
+        clients, holdings, pd.concat(rows), pd.concat([ops, sal]), offers=random_offers(rng, n)
+    )
+
+
+def random_offers(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Offers shown 1-4 days after each month's 28th snapshot, some converting within 24 days."""
+    k = 17 * n // 2
+    snapshots = pd.date_range("2015-01-28", periods=16, freq="MS", tz="UTC") + pd.Timedelta(days=27)
+    shown = pd.DatetimeIndex(snapshots[rng.integers(0, 16, k)]) + pd.to_timedelta(
+        rng.integers(1, 5, k), unit="D"
+    )
+    converted = rng.random(k) < 0.3
+    outcome = shown + pd.to_timedelta(rng.uniform(0.2, 24, k), unit="D")
+    return pd.DataFrame(
+        {
+            "client_id": rng.integers(1, n + 1, k),
+            "product_code": rng.choice([*PRODUCTS, "partner_auto"], k),
+            "shown_at": shown,
+            "arm": np.where(rng.random(k) < 0.8, "treatment", "control"),
+            "converted": converted,
+            "outcome_at": pd.Series(outcome).where(converted).to_numpy(),
+            "window_days": 30,
+        }
+    )
 
 
 def test_no_leakage_from_after_the_cutoff() -> None:
     frames = random_frames(120)
     cutoff = "2015-09-28"
-    before = build_features(frames, cutoff, products=PRODUCTS)
     rng = np.random.default_rng(7)
     end = pd.Timestamp("2015-10-01", tz="UTC")
     ops = frames.operations
     h, e = frames.holdings, frames.events
+    o = frames.offers
+    in_cutoff_month = pd.Timestamp("2015-09-01", tz="UTC")
+    old = o[o["shown_at"] < in_cutoff_month]
+    # what happens after the cutoff month: offers shown in or after it (an uplift row's own
+    # offer is shown just after the cutoff's snapshot), and late outcomes of older offers
+    late = old["outcome_at"] >= end
+    future_offers = pd.concat(
+        [
+            old.assign(outcome_at=old["outcome_at"].where(~late, old["outcome_at"] + pd.Timedelta(days=3))),
+            o[o["shown_at"] >= in_cutoff_month].assign(converted=True, arm="treatment"),
+            pd.DataFrame(
+                {
+                    "client_id": [1, 2, 3],
+                    "product_code": "recibo",
+                    "shown_at": pd.to_datetime(
+                        ["2015-09-29 00:00", "2015-09-30 23:00", "2015-10-02 00:00"], utc=True
+                    ),
+                    "arm": "treatment",
+                    "converted": True,
+                    "outcome_at": pd.to_datetime(["2015-09-30", "2015-10-01", "2015-10-05"], utc=True),
+                    "window_days": 30,
+                }
+            ),
+            # an older offer, not converted by the cutoff's end, converting after it
+            pd.DataFrame(
+                {
+                    "client_id": [4],
+                    "product_code": "recibo",
+                    "shown_at": pd.to_datetime(["2015-08-25"], utc=True),
+                    "arm": "treatment",
+                    "converted": True,
+                    "outcome_at": pd.to_datetime(["2015-10-03"], utc=True),
+                    "window_days": 60,
+                }
+            ),
+        ]
+    )
+    past_offers = pd.concat([old, future_offers.iloc[-1:].assign(converted=False, outcome_at=pd.NaT)])
+    frames = FeatureFrames(
+        frames.clients, frames.holdings, frames.events, frames.operations, offers=past_offers
+    )
+    before = build_features(frames, cutoff, products=PRODUCTS)
+    assert (before["offers_seen"] > 0).any() and (before["offers_answered"] > 0).any()
+    assert (before["months_since_drop_recibo"] < NEVER_MONTHS).any()
     future = FeatureFrames(
         clients=pd.concat(
             [frames.clients, pd.DataFrame([client_row(9999, first_contract_date=pd.Timestamp("2015-10-05"))])]
@@ -294,6 +459,7 @@ def test_no_leakage_from_after_the_cutoff() -> None:
                 ),
             ]
         ),
+        offers=future_offers,
     )
     after = build_features(future, cutoff, products=PRODUCTS)
     pd.testing.assert_frame_equal(before, after)
@@ -322,7 +488,9 @@ def test_operation_months_bins_give_the_raw_features() -> None:
     shuffled = list(reversed(bins["category"].cat.categories))
     arrow_like = bins.assign(category=bins["category"].cat.set_categories(shuffled))
     assert arrow_like["category"].dtype == bins["category"].dtype  # equal, codes differ
-    binned = FeatureFrames(frames.clients, frames.holdings, frames.events, operation_months=arrow_like)
+    binned = FeatureFrames(
+        frames.clients, frames.holdings, frames.events, operation_months=arrow_like, offers=frames.offers
+    )
     pd.testing.assert_frame_equal(build_features(binned, "2015-12-28", products=PRODUCTS), raw)
 
 
@@ -382,7 +550,9 @@ def test_clustering_deterministic_and_criterion(tmp_path: Path) -> None:
 
 def bundle_of(frames: FeatureFrames) -> Bundle:
     ops = frames.operations
+    offers = frames.offers.assign(channel="app", strategy="test", assignment="random", propensity=0.5)
     return Bundle(
+        offers=offers.loc[:, list(OFFER_COLUMNS)],
         clients=frames.clients.loc[:, list(CLIENT_COLUMNS)],
         holdings=frames.holdings,
         product_events=frames.events,
@@ -423,7 +593,10 @@ async def test_db_and_parquet_match_pure(conn, db_url: str, tmp_path: Path) -> N
         occurred_at=raw["occurred_at"].where(raw["occurred_at"] < end, end - pd.Timedelta(1, "us"))
     )
     expected = build_features(
-        FeatureFrames(pure_frames.clients, pure_frames.holdings, pure_frames.events, clamped), cutoff
+        FeatureFrames(
+            pure_frames.clients, pure_frames.holdings, pure_frames.events, clamped, offers=pure_frames.offers
+        ),
+        cutoff,
     )
     cid = int(expected["client_id"].iloc[3])
     live = await build_features_db(conn, cutoff, [cid], live=True)
@@ -431,6 +604,7 @@ async def test_db_and_parquet_match_pure(conn, db_url: str, tmp_path: Path) -> N
     assert live["op_salary_abs_1m"].iloc[0] > 1500  # later salaries folded into the month
     counts = await export_parquet(db_url, tmp_path / "export")
     assert counts["clients"] == 60 and counts["operations"] == len(bundle.operations)
+    assert counts["offers"] == len(bundle.offers) and (pure["offers_seen"] > 0).any()
     for cutoff in ("2015-08-28", "2016-04-28"):
         pure = build_features(pure_frames, cutoff)
         pd.testing.assert_frame_equal(

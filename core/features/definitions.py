@@ -24,6 +24,18 @@ from core.domain import OPERATION_CATEGORIES
 HOLDING_LAGS: tuple[int, ...] = (0, 1, 2, 3, 6, 12)  # months back from the cutoff; 0 = now
 RECENT_EVENT_MONTHS = 3  # window for the total add/drop counts (per-product counts: all time)
 NEVER_MONTHS = 99.0  # "months since last change" when the product never changed (no NaN)
+DROP_WINDOWS: tuple[int, ...] = (1, 3, 6)  # "dropped within the last k months" flags
+FLIP_MONTHS = 12  # window of the per-product add+drop ("flip") counts
+RELATED_RECENT_MONTHS = 3  # window of "a related product was added recently"
+
+# --- offer history (offer_log) --------------------------------------------------------------
+# Only offers *shown* (treatment arm) in months before the cutoff month count: an offer shown
+# in the cutoff month may be the very offer a training row describes (offers follow the
+# cutoff's snapshot by a few days), so counting it would leak the arm into the features.
+# An answer counts when its outcome is known by the cutoff's end (converted before it; a
+# decline once the response window closed before it).
+OFFER_WINDOWS: tuple[int, ...] = (3, 6)  # contacts in the last k months before the cutoff month
+NO_RATE = -1.0  # answer rate when no offer has a known outcome yet
 
 # --- operations ---------------------------------------------------------------------------
 OP_WINDOWS: tuple[int, ...] = (1, 3, 6)  # months ending at the cutoff (1 = the cutoff month)
@@ -84,11 +96,13 @@ def horizon(cutoff: date | datetime | str | pd.Timestamp) -> dict[str, pd.Timest
     """The rows a cutoff needs, as half-open bounds; the adapters load exactly these.
 
     holdings: months in [holdings_from, end); events: months < end (all history, for the
-    per-product counts); operations: occurred_at in [operations_from, end) in UTC.
+    per-product counts); operations: occurred_at in [operations_from, end) in UTC; offers:
+    shown_at < offers_before (UTC; their outcomes are read as known at `end`).
     """
     m = month_index(cutoff)
     return {
         "end": month_start(m + 1),
+        "offers_before": month_start(m),
         "holdings_from": month_start(m - max(HOLDING_LAGS)),
         "operations_from": month_start(m + 1 - RECENCY_LOOKBACK_MONTHS),
     }
@@ -101,6 +115,32 @@ def holding_columns(products: Sequence[str]) -> list[str]:
     cols += [f"months_since_change_{p}" for p in products]
     cols += [f"n_add_{RECENT_EVENT_MONTHS}m", f"n_drop_{RECENT_EVENT_MONTHS}m", "history_months"]
     return cols
+
+
+def history_columns(products: Sequence[str]) -> list[str]:
+    """Drops, flips and catalog relations (requires / complements) per product."""
+    cols = [f"months_since_drop_{p}" for p in products]
+    cols += [f"dropped_{k}m_{p}" for p in products for k in DROP_WINDOWS]
+    cols += [f"flips_{FLIP_MONTHS}m_{p}" for p in products]
+    cols += [f"req_met_{p}" for p in products]
+    cols += [f"n_related_held_{p}" for p in products]
+    cols += [f"related_added_{RELATED_RECENT_MONTHS}m_{p}" for p in products]
+    return cols
+
+
+OFFER_STATS: tuple[str, ...] = (
+    "seen",
+    "answered",
+    "declined",
+    "months_since",
+    *(f"{k}m" for k in OFFER_WINDOWS),
+)
+
+
+def offer_columns(products: Sequence[str]) -> list[str]:
+    """The client's own offer history: per product and over every offer (partners too)."""
+    cols = [f"offer_{s}_{p}" for p in products for s in OFFER_STATS]
+    return [*cols, *(f"offers_{s}" for s in OFFER_STATS), "offers_answer_rate"]
 
 
 def operation_columns() -> list[str]:
@@ -136,6 +176,8 @@ def feature_columns(products: Sequence[str], with_cluster: bool = False) -> list
     cols = [
         *questionnaire_columns(),
         *holding_columns(products),
+        *history_columns(products),
+        *offer_columns(products),
         *operation_columns(),
         *SEASON_COLUMNS,
     ]

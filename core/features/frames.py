@@ -9,6 +9,10 @@ differently).
 - holdings: client_id, month, product_code (one row per product held in a month).
 - events: client_id, month, product_code, kind ('add' | 'drop').
 - operations: client_id, occurred_at (UTC), amount (float EUR, inflows positive), category.
+- offers (optional; empty when not given): the offer log, client_id, product_code, shown_at
+  (UTC), arm ('treatment' | 'control'), converted (bool), outcome_at (UTC, NaT when not
+  converted), window_days (int). The features read only the offers shown before the cutoff
+  month (definitions.horizon).
 - operation_months: the operations binned per (client, UTC month, category): n (count),
   abs (sum of |amount|), spend (sum of outflows, positive), inflow (sum of inflows) and
   last_us (latest occurred_at, µs since the epoch). Every operation feature is a function
@@ -35,6 +39,7 @@ from core.features.definitions import (
 HOLDING_FIELDS = ("client_id", "month", "product_code")
 EVENT_FIELDS = ("client_id", "month", "product_code", "kind")
 OPERATION_FIELDS = ("client_id", "occurred_at", "amount", "category")
+OFFER_FIELDS = ("client_id", "product_code", "shown_at", "arm", "converted", "outcome_at", "window_days")
 OPERATION_MONTH_FIELDS = ("client_id", "month", "category", "n", "abs", "spend", "inflow", "last_us")
 CATEGORY_DTYPE = pd.CategoricalDtype(list(CATEGORIES))
 
@@ -46,6 +51,7 @@ class FeatureFrames:
     events: pd.DataFrame = field(default_factory=lambda: empty_frame(EVENT_FIELDS))
     operations: pd.DataFrame = field(default_factory=lambda: empty_frame(OPERATION_FIELDS))
     operation_months: pd.DataFrame | None = None  # None: binned from `operations` by coerce
+    offers: pd.DataFrame = field(default_factory=lambda: empty_frame(OFFER_FIELDS))
 
     def coerce(self) -> FeatureFrames:
         """A copy with canonical dtypes (cheap when they are already canonical)."""
@@ -61,6 +67,7 @@ class FeatureFrames:
             events=_coerce_monthly(self.events, EVENT_FIELDS),
             operations=operations,
             operation_months=months,
+            offers=coerce_offers(self.offers),
         )
 
     def operation_count(self) -> int:
@@ -201,6 +208,39 @@ def coerce_operation_months(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _utc_us(values: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(values, utc=True)
+    return ts.astype("datetime64[us, UTC]") if str(ts.dtype) != "datetime64[us, UTC]" else ts
+
+
+def coerce_offers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Canonical offer rows (OFFER_FIELDS); `*_us` integer columns (µs) are read as times.
+
+    Missing `converted`/`outcome_at`/`window_days` read as not converted, NaT and 30 days.
+    """
+    n = len(frame)
+    if n == 0 and not len(frame.columns):
+        frame = empty_frame(OFFER_FIELDS)
+    for name in ("shown_at", "outcome_at"):
+        us = name.replace("_at", "_us")
+        if name not in frame.columns and us in frame.columns:
+            frame = frame.assign(**{name: pd.to_datetime(frame[us], unit="us", utc=True)})
+    converted = frame["converted"] if "converted" in frame.columns else pd.Series(False, index=frame.index)
+    outcome = frame["outcome_at"] if "outcome_at" in frame.columns else pd.Series(pd.NaT, index=frame.index)
+    window = frame["window_days"] if "window_days" in frame.columns else pd.Series(30, index=frame.index)
+    return pd.DataFrame(
+        {
+            "client_id": frame["client_id"].to_numpy(dtype=np.int64),
+            "product_code": frame["product_code"].astype(str).to_numpy(),
+            "shown_at": _utc_us(frame["shown_at"]).array,
+            "arm": frame["arm"].astype(str).to_numpy(),
+            "converted": converted.fillna(False).astype(bool).to_numpy(),
+            "outcome_at": _utc_us(outcome).array,
+            "window_days": pd.to_numeric(window, errors="coerce").fillna(30).to_numpy(dtype=np.int64),
+        }
+    )
+
+
 def from_bundle(bundle: object) -> FeatureFrames:
     """Frames from a core.data.bundle.Bundle (what loaders and the simulator emit)."""
     clients = bundle.clients  # type: ignore[attr-defined]
@@ -209,6 +249,7 @@ def from_bundle(bundle: object) -> FeatureFrames:
         holdings=bundle.holdings,  # type: ignore[attr-defined]
         events=bundle.product_events,  # type: ignore[attr-defined]
         operations=bundle.operations,  # type: ignore[attr-defined]
+        offers=getattr(bundle, "offers", empty_frame(OFFER_FIELDS)),
     ).coerce()
 
 

@@ -23,9 +23,10 @@ from core.features.definitions import (
     month_index,
     month_start,
 )
-from core.features.frames import FeatureFrames, bin_operations, coerce_operations
+from core.features.frames import FeatureFrames, bin_operations, coerce_offers, coerce_operations
 from core.features.holdings import holding_features
 from core.features.labels import label_columns, make_labels
+from core.features.offers import offer_features
 from core.features.operations import operation_features
 from core.features.questionnaire import population, questionnaire_features, season_features
 
@@ -72,6 +73,10 @@ def build_features(
     if bins is None:  # uncoerced frames: bin their raw operations here
         bins = bin_operations(coerce_operations(frames.operations))
     columns.update(operation_features(bins, ids, m))
+    offers = frames.offers
+    if "shown_at" not in offers or str(offers["shown_at"].dtype) != "datetime64[us, UTC]":
+        offers = coerce_offers(offers)  # uncoerced frames
+    columns.update(offer_features(offers, ids, m, products))
     columns.update(season_features(m, len(ids)))
     order = [*KEY_COLUMNS, *feature_columns(products)]
     out = pd.DataFrame({c: columns[c] for c in order})

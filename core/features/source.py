@@ -4,7 +4,8 @@ Both produce `FeatureFrames` in the canonical dtypes and leave the computing to 
 `build_features`, so the database path (online scoring of one client), the Parquet path
 (large batch runs) and hand-made frames give identical features. Row filters come from
 `definitions.horizon(cutoff)`: holdings of the last 13 months, all events up to the cutoff,
-operations of the recency lookback, and nothing from the month after the cutoff.
+operations of the recency lookback, offers shown before the cutoff month, and nothing from
+the month after the cutoff.
 
 Bulk reads use `COPY (query) TO STDOUT (FORMAT csv)` parsed by pyarrow: no per-row Python
 objects (Decimal, datetime), which matters for tens of millions of operations.
@@ -53,6 +54,21 @@ _TABLES: dict[str, tuple[str, str, dict[str, pa.DataType]]] = {
         "month",
         {"client_id": pa.int64(), "month": pa.date32(), "product_code": pa.string()},
     ),
+    "offers": (
+        "SELECT client_id, product_code, (extract(epoch FROM shown_at) * 1000000)::int8 AS shown_us, arm, "
+        "coalesce(converted, false) AS converted, "
+        "(extract(epoch FROM outcome_at) * 1000000)::int8 AS outcome_us, window_days FROM offer_log",
+        "shown_at",
+        {
+            "client_id": pa.int64(),
+            "product_code": pa.string(),
+            "shown_us": pa.int64(),
+            "arm": pa.string(),
+            "converted": pa.bool_(),
+            "outcome_us": pa.int64(),
+            "window_days": pa.int64(),
+        },
+    ),
     "operations": (
         "SELECT client_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS occurred_us, "
         "amount::float8 AS amount, category::text AS category FROM operation",
@@ -99,7 +115,8 @@ def _where(name: str, cutoff: Cutoff | None, with_ids: bool, live: bool = False)
         h = horizon(cutoff)
         col = _TABLES[name][1]
         if not (live and name == "operations"):
-            args.append(h["end"].date() if col == "month" else h["end"].tz_localize("UTC"))
+            upper = h["offers_before"] if name == "offers" else h["end"]
+            args.append(upper.date() if col == "month" else upper.tz_localize("UTC"))
             clauses.append(f"{col} < ${len(args)}")
         lower = {"holdings": "holdings_from", "operations": "operations_from"}.get(name)
         if lower:
@@ -111,11 +128,20 @@ def _where(name: str, cutoff: Cutoff | None, with_ids: bool, live: bool = False)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
+_US_COLUMNS = {"occurred_us": "occurred_at", "shown_us": "shown_at", "outcome_us": "outcome_at"}
+
+
+def _timestamps(table: pa.Table) -> pa.Table:
+    """µs integer columns (COPY output) as UTC timestamps, nulls kept (NaT)."""
+    for us, name in _US_COLUMNS.items():
+        if us in table.column_names:
+            ts = pc.cast(table[us], pa.timestamp("us", tz="UTC"))
+            table = table.drop_columns([us]).append_column(name, ts)
+    return table
+
+
 def _to_frame(table: pa.Table) -> pd.DataFrame:
-    frame = table.to_pandas(date_as_object=False)
-    if "occurred_us" in frame.columns:
-        frame["occurred_at"] = pd.to_datetime(frame.pop("occurred_us"), unit="us", utc=True)
-    return frame
+    return _timestamps(table).to_pandas(date_as_object=False)
 
 
 BULK_WORK_MEM = "512MB"  # per hash aggregate, for the bulk load only (bins of 100k clients: ~200 MB)
@@ -227,9 +253,7 @@ def _csv_to_parquet(src: Path, dst: Path, types: dict[str, pa.DataType]) -> int:
     try:
         for batch in reader:
             table = pa.Table.from_batches([batch])
-            if "occurred_us" in table.column_names:
-                ts = pc.cast(table["occurred_us"], pa.timestamp("us", tz="UTC"))
-                table = table.drop_columns(["occurred_us"]).append_column("occurred_at", ts)
+            table = _timestamps(table)
             if writer is None:
                 writer = pq.ParquetWriter(dst, table.schema)
             writer.write_table(table)
@@ -252,6 +276,8 @@ def load_frames_parquet(
     ids = None if client_ids is None else np.asarray(list(client_ids), dtype=np.int64)
     parts: dict[str, pd.DataFrame] = {}
     for name in _TABLES:
+        if not (folder / f"{name}.parquet").exists() and name == "offers":
+            continue  # an export from before offers were features: no offer history
         expr = None
         if ids is not None:
             expr = pc.field("id" if name == "clients" else "client_id").isin(pa.array(ids))
@@ -269,6 +295,9 @@ def _and(a: pc.Expression | None, b: pc.Expression) -> pc.Expression:
 
 def _horizon_expr(name: str, cutoff: Cutoff) -> pc.Expression:
     h = horizon(cutoff)
+    if name == "offers":
+        ts = pa.timestamp("us", tz="UTC")
+        return pc.field("shown_at") < pa.scalar(h["offers_before"].tz_localize("UTC"), type=ts)
     if name == "operations":
         ts = pa.timestamp("us", tz="UTC")
         col = pc.field("occurred_at")
