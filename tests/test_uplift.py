@@ -135,9 +135,37 @@ def test_auto_records_selection(auto_model: UpliftModel, fresh: tuple) -> None:
     assert set(sel["scores"]) == {"x", "dr", "t", "rr"}
     assert sel["scores"][sel["chosen"]]["qini"] == max(s["qini"] for s in sel["scores"].values())
     assert set(sel["scores"]["x"]["per_arm"]) == {"deposit", "card"}
+    assert set(auto_model.fit_info_["stage_seconds"]) == {"propensity", "selection", "final"}
     X, _, _, _, truth = fresh
     corr = np.corrcoef(auto_model.predict_arm(X, "deposit"), truth["deposit"] - truth["none"])[0, 1]
     assert corr > 0.5
+
+
+def test_selection_shares_outcome_models_and_drops_constant_columns() -> None:
+    """Out-of-fold predictions of all four learners come from one cross-fitting pass; on a
+    randomized trial with a strong, one-feature effect every learner ranks by it, and a
+    constant column is never given to a base model."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from core.uplift._learners import BaseSpec
+    from core.uplift._selection import oof_uplift
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    x = rng.normal(size=(n, 3))
+    treated = rng.random(n) < 0.5
+    y = (rng.random(n) < _sigmoid(-1.5 + np.where(treated, 1.2 * x[:, 0], 0.0))).astype(int)
+    t = np.where(treated, "offer", "none").astype(object)
+    folds = list(StratifiedKFold(2, shuffle=True, random_state=0).split(x, t.astype(str)))
+    spec = BaseSpec(n_estimators=60, max_depth=3, learning_rate=0.2, threads=1)
+    oof = oof_uplift(x, t, y, {"offer": np.full(n, 0.5)}, spec, "none", folds)
+    assert set(oof) == {"x", "dr", "t", "rr"}
+    for kind in ("x", "dr", "t"):
+        assert np.corrcoef(oof[kind][:, 0], x[:, 0])[0, 1] > 0.5, kind
+    X = pd.DataFrame(x, columns=["a", "b", "c"]).assign(const=1.0)
+    model = UpliftModel(learner="auto", n_estimators=60, max_depth=3, threads=1).fit(X, t, y)
+    assert list(model.active_columns_) == [0, 1, 2]
+    assert model.predict(X)["uplift_offer"].notna().all()
 
 
 def test_overlap_report_and_clipping(x_model: UpliftModel, offers: tuple) -> None:

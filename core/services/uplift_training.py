@@ -71,6 +71,7 @@ def fit_uplift_models(
             continue
         models[str(code)] = model
         info["learner"] = model.learner_
+        info["seconds"] = model.fit_info_["seconds"]
         scores = (getattr(model, "selection_", None) or {}).get("scores", {})
         info["selection_qini"] = {
             k: (round(v["qini"], 5) if np.isfinite(v["qini"]) else None) for k, v in scores.items()

@@ -8,10 +8,14 @@ small, noisy logs; propensity is handled here, explicitly (see propensity.py), b
 logs are mostly targeted, not random.
 
 `learner="auto"` predicts every fit row out of fold with each of x, dr, t and rr
-(`selection_folds` folds stratified by arm and outcome), scores each learner with the
-inverse-propensity-weighted Qini coefficient of those predictions averaged over arms (plain
-Qini when assignment is random, since the weights are then constant), keeps the best, and
-refits it on all the data. Scores land in `selection_`.
+(`selection_folds` folds stratified by arm and outcome; the four learners' predictions are
+built on one set of cross-fitted outcome models, _selection.py, instead of each learner
+fitting its own in every fold), scores each learner with the inverse-propensity-weighted
+Qini coefficient of those predictions averaged over arms (plain Qini when assignment is
+random, since the weights are then constant), keeps the best, and refits it on all the
+data. Scores land in `selection_`. The candidates are fitted with `selection_scale` of the
+trees at 1/`selection_scale` of the learning rate (capped at 0.3). Columns constant over
+the fit rows are dropped before any base model sees them.
 
 Size limits (2-core budget): at most `max_rows` rows are used to fit (a per-group random
 subsample that keeps at least 2,000 rows of each group), the auto selection runs on at most
@@ -33,6 +37,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from core.uplift._frame import FrameEncoder
 from core.uplift._learners import BASES, LEARNERS, BaseSpec, MetaLearner
+from core.uplift._selection import describe, oof_uplift
 from core.uplift.metrics import auuc, qini_coefficient
 from core.uplift.propensity import PropensityModel, arm_propensities, overlap_report
 
@@ -51,10 +56,11 @@ class UpliftModel:
         max_depth: int = 6,
         learning_rate: float = 0.08,
         min_rows: int = 30,
-        selection_folds: int = 3,
+        selection_folds: int = 2,
         max_rows: int = 300_000,
         selection_max_rows: int = 100_000,
         threads: int = -1,
+        selection_scale: float = 0.5,
     ) -> None:
         if learner not in (*LEARNERS, "auto"):
             raise ValueError(f"learner must be 'auto' or one of {LEARNERS}")
@@ -76,6 +82,9 @@ class UpliftModel:
         self.max_rows = max_rows
         self.selection_max_rows = selection_max_rows
         self.threads = threads
+        if not 0.0 < selection_scale <= 1.0:
+            raise ValueError("selection_scale must lie in (0, 1]")
+        self.selection_scale = selection_scale
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -104,6 +113,11 @@ class UpliftModel:
         logged = None if logged is None else logged[keep]
         self.encoder_ = FrameEncoder().fit(X)
         Xm = self.encoder_.transform(X)
+        # Columns constant over the fit rows never split a tree: dropped once, so no base
+        # model quantises them (a product's offers leave many of the ~700 features constant).
+        varying = (Xm != Xm[:1]).any(axis=0) if len(Xm) else np.ones(Xm.shape[1], dtype=bool)
+        self.active_columns_ = np.flatnonzero(varying)
+        Xm = Xm[:, self.active_columns_]
 
         self.arms_ = sorted(a for a in set(t) if a != self.control_name)
         self.skipped_arms_: dict[str, str] = {}
@@ -121,6 +135,7 @@ class UpliftModel:
         self.fitted_arms_ = [a for a in self.arms_ if a not in self.skipped_arms_]
         self.groups_ = [self.control_name, *self.fitted_arms_]
 
+        stage = time.perf_counter()
         used = np.isin(t, self.groups_)
         Xu, tu, yu = Xm[used], t[used], yv[used]
         lu = None if logged is None else logged[used]
@@ -131,6 +146,7 @@ class UpliftModel:
             rows = (tu == arm) | (tu == self.control_name)
             self.overlap_[arm] = overlap_report(e[rows], tu[rows] == arm, self.propensity_clip)
         e_clip = {arm: np.clip(e, *self.propensity_clip) for arm, e in e_raw.items()}
+        seconds = {"propensity": time.perf_counter() - stage}
 
         self.selection_: dict[str, Any] = {}
         self.learner_ = self.learner if self.learner != "auto" else "t"
@@ -140,24 +156,29 @@ class UpliftModel:
             self._control_model = self._spec().classifier().fit(Xu, yu)
         else:
             if self.learner == "auto":
+                stage = time.perf_counter()
                 self.learner_ = self._select(Xu, tu, yu, e_clip)
+                seconds["selection"] = time.perf_counter() - stage
+            stage = time.perf_counter()
             self._meta = MetaLearner(self.learner_, self._spec(), self.control_name)
             self._meta.fit(Xu, tu, yu, e_clip)
+            seconds["final"] = time.perf_counter() - stage
         self.fit_info_ = {
             "n_rows": int(len(keep) if self._subsampled is None else self._subsampled),
             "n_used": int(used.sum()),
             "subsampled": self._subsampled is not None,
             "propensity": "logged" if logged is not None else "estimated",
             "seconds": round(time.perf_counter() - started, 2),
+            "stage_seconds": {k: round(v, 2) for k, v in seconds.items()},
         }
         return self
 
-    def _spec(self, n_estimators: int | None = None) -> BaseSpec:
+    def _spec(self, n_estimators: int | None = None, learning_rate: float | None = None) -> BaseSpec:
         return BaseSpec(
             base=self.base,
             n_estimators=n_estimators or self.n_estimators,
             max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
+            learning_rate=learning_rate or self.learning_rate,
             random_state=self.random_state,
             threads=self.threads,
         )
@@ -197,29 +218,23 @@ class UpliftModel:
             StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state).split(rows, strata)
         )
         scores: dict[str, dict[str, Any]] = {}
+        e_rows = {a: v[rows] for a, v in e.items()}
+        # Candidates are compared, not served: half the trees at twice the step (about the
+        # same fit, half the time); the chosen learner is refitted at full size.
+        spec = self._spec(
+            max(20, int(self.n_estimators * self.selection_scale)),
+            min(0.3, self.learning_rate / self.selection_scale),
+        )
+        oof = oof_uplift(X[rows], t[rows], y[rows], e_rows, spec, self.control_name, folds)
+        tr, yr = t[rows], y[rows]
         for kind in LEARNERS:
-            oof: np.ndarray | None = None
-            try:
-                for fit_part, held_part in folds:
-                    fit_rows, held_rows = rows[fit_part], rows[held_part]
-                    meta = MetaLearner(kind, self._spec(), self.control_name)
-                    meta.fit(X[fit_rows], t[fit_rows], y[fit_rows], {a: v[fit_rows] for a, v in e.items()})
-                    _, te = meta.predict(X[held_rows], {a: v[held_rows] for a, v in e.items()})
-                    oof = np.zeros((len(rows), te.shape[1])) if oof is None else oof
-                    oof[held_part] = te
-            except Exception as exc:  # noqa: BLE001 - a learner that cannot fit a fold loses
-                # e.g. the DR learner's cross-fitting meets a fold whose outcomes are all equal
-                scores[kind] = {"qini": float("-inf"), "auuc": float("nan"), "error": str(exc)[:200]}
-                continue
-            assert oof is not None
             per_arm: dict[str, dict[str, float]] = {}
-            tr, yr = t[rows], y[rows]
             for j, arm in enumerate(sorted(e)):
                 m = (tr == arm) | (tr == self.control_name)
                 treated = tr[m] == arm
                 per_arm[arm] = {
-                    "qini": qini_coefficient(yr[m], treated, oof[m, j], e[arm][rows][m]),
-                    "auuc": auuc(yr[m], treated, oof[m, j]),
+                    "qini": qini_coefficient(yr[m], treated, oof[kind][m, j], e_rows[arm][m]),
+                    "auuc": auuc(yr[m], treated, oof[kind][m, j]),
                 }
             scores[kind] = {
                 "qini": float(np.mean([s["qini"] for s in per_arm.values()])),
@@ -230,7 +245,7 @@ class UpliftModel:
             raise ValueError(f"no uplift learner could be fitted: {scores}")
         chosen = max(LEARNERS, key=lambda k: scores[k]["qini"])
         self.selection_ = {
-            "metric": "mean over arms of the IPW-weighted Qini coefficient of out-of-fold predictions",
+            **describe(),
             "folds": n_folds,
             "n_rows": int(len(rows)),
             "scores": scores,
@@ -241,7 +256,8 @@ class UpliftModel:
     # ------------------------------------------------------------------ predict
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """Columns p_control and uplift_<arm> (0 for skipped arms), indexed like X."""
-        Xm = self.encoder_.transform(X)
+        active = getattr(self, "active_columns_", slice(None))  # models saved before it: all columns
+        Xm = self.encoder_.transform(X)[:, active]
         out = pd.DataFrame(index=X.index)
         if self._meta is None:
             out["p_control"] = self._control_model.predict_proba(Xm)[:, 1]
