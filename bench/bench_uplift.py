@@ -12,7 +12,7 @@ same test rows:
 (b) offers of a small simulated population (core.data.simulator, no database): per
     product, features at offer time as `recsys train` builds them, training on all offers
     before the last 4 months, scoring Qini/AUUC on the random slice (50/50 arms) after
-    them, and the correlation with the simulator's true uplift.
+    them, and the correlation with the simulator's true uplift on all offers after them.
 
 Reported per data set and model: fit seconds (side by side in one process, so the ratio
 to causalml's X-learner is what to read on a busy machine), Qini coefficient and AUUC on
@@ -55,10 +55,14 @@ def synthetic(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
 
 
 def _encode(X_train: pd.DataFrame, X_test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The matrices UpliftModel's base learners see: encoded, columns constant in training
+    dropped (they carry nothing), so causalml gets the same inputs and base-model size."""
     from core.uplift._frame import FrameEncoder
 
     enc = FrameEncoder().fit(X_train)
-    return enc.transform(X_train), enc.transform(X_test)
+    train, test = enc.transform(X_train), enc.transform(X_test)
+    active = (train != train[:1]).any(axis=0)
+    return train[:, active], test[:, active]
 
 
 def compare(
@@ -72,21 +76,33 @@ def compare(
     true_test: np.ndarray | None,
     arm: str,
     params: dict[str, Any],
+    scored: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Fit UpliftModel (auto), causalml T and X on the same rows; score on the test rows.
 
-    `p_train` is P(treatment | x) as logged; UpliftModel takes P(row's own arm | x)."""
+    `p_train` is P(treatment | x) as logged; UpliftModel takes P(row's own arm | x).
+    Qini/AUUC on the `scored` test rows (all when None: a randomized test set), the
+    correlation with the true uplift on every test row."""
     from causalml.inference.meta import BaseTClassifier, BaseXClassifier
 
     from core.uplift import UpliftModel
-    from core.uplift._learners import BaseSpec
+    from core.uplift._learners import BaseSpec, feature_fraction
     from core.uplift.metrics import auuc, qini_coefficient
 
     spec_keys = ("n_estimators", "max_depth", "learning_rate", "random_state", "threads")
-    spec = BaseSpec(**{k: v for k, v in params.items() if k in spec_keys})
-    out: dict[str, Any] = {"train_rows": len(y_train), "test_rows": len(y_test)}
     own = np.where(arm_train == arm, p_train, 1.0 - p_train)
     Xm_train, Xm_test = _encode(X_train, X_test)
+    base = {k: v for k, v in params.items() if k in spec_keys}
+    spec = BaseSpec(**base, feature_fraction=feature_fraction(Xm_train.shape[1]))
+    scored = np.ones(len(y_test), dtype=bool) if scored is None else scored
+    out: dict[str, Any] = {
+        "train_rows": len(y_train),
+        "test_rows": len(y_test),
+        "scored_test_rows": int(scored.sum()),
+        "scored_test_conversions": int(y_test[scored].sum()),
+        "columns": Xm_train.shape[1],
+        "feature_fraction": spec.feature_fraction,
+    }
     scores: dict[str, np.ndarray] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -117,8 +133,8 @@ def compare(
         scores["causalml_x"] = np.asarray(xl.predict(Xm_test, p=p_test)).reshape(len(Xm_test), -1)[:, 0]
     for name, s in scores.items():
         out[name] = {
-            "qini": qini_coefficient(y_test, treated_test, s),
-            "auuc": auuc(y_test, treated_test, s),
+            "qini": qini_coefficient(y_test[scored], treated_test[scored], s[scored]),
+            "auuc": auuc(y_test[scored], treated_test[scored], s[scored]),
             "corr_true": None if true_test is None else float(np.corrcoef(s, true_test)[0, 1]),
         }
     out["fit_ratio_to_x"] = out["uplift_model_seconds"] / out["causalml_x_seconds"]
@@ -176,7 +192,6 @@ def bench_simulated(
         m=month_indices(pd.to_datetime(truth["month"])), product_code=truth["product_code"].astype(str)
     )
     train, test = split_offers(data)
-    test = test[test["assignment"] == "random"]
     # most converting products first, each with conversions in both arms (as fit_uplift_models needs)
     treated = train["arm"] == "treatment"
     by_arm = train.groupby([train["product_code"], treated])["converted"].sum().unstack(fill_value=0)
@@ -201,6 +216,7 @@ def bench_simulated(
             true_up,
             str(code),
             params,
+            scored=te["assignment"].to_numpy() == "random",
         )
         out[str(code)]["train_conversions"] = int(tr["converted"].sum())
         print(f"  {code}: {_line(out[str(code)])}", file=sys.stderr)

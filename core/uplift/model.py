@@ -15,7 +15,8 @@ Qini coefficient of those predictions averaged over arms (plain Qini when assign
 random, since the weights are then constant), keeps the best, and refits it on all the
 data. Scores land in `selection_`. The candidates are fitted with `selection_scale` of the
 trees at 1/`selection_scale` of the learning rate (capped at 0.3). Columns constant over
-the fit rows are dropped before any base model sees them.
+the fit rows are dropped before any base model sees them, and on wide data each split
+considers a random subspace of about 64 columns (_learners.feature_fraction).
 
 Size limits (2-core budget): at most `max_rows` rows are used to fit (a per-group random
 subsample that keeps at least 2,000 rows of each group), the auto selection runs on at most
@@ -36,7 +37,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from core.uplift._frame import FrameEncoder
-from core.uplift._learners import BASES, LEARNERS, BaseSpec, MetaLearner
+from core.uplift._learners import BASES, LEARNERS, BaseSpec, MetaLearner, feature_fraction
 from core.uplift._selection import describe, oof_uplift
 from core.uplift.metrics import auuc, qini_coefficient
 from core.uplift.propensity import PropensityModel, arm_propensities, overlap_report
@@ -181,6 +182,7 @@ class UpliftModel:
             learning_rate=learning_rate or self.learning_rate,
             random_state=self.random_state,
             threads=self.threads,
+            feature_fraction=feature_fraction(len(getattr(self, "active_columns_", ()))),
         )
 
     def _subsample(self, t: np.ndarray) -> np.ndarray:
