@@ -5,8 +5,10 @@
 Generates the population into a fresh embedded PostgreSQL (or reuses a state folder that
 already holds one, e.g. the one bench_data.py printed), then times: loading the frames,
 features for the training cutoffs, clustering, the hybrid CatBoost fit and the baselines,
-and batch scoring of every client at the latest cutoff (clients per second). Prints the
-peak memory (RSS) of this process. Numbers only: nothing here passes or fails.
+the per-product uplift models as `recsys train` fits them (offer-time features and the
+fits; `uplift_share_of_training` is their share of the whole), and batch scoring of every
+client at the latest cutoff (clients per second). Prints the peak memory (RSS) of this
+process. Numbers only: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -26,12 +28,41 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def fit_uplift(url: str, frames: object, models: object) -> dict:  # type: ignore[type-arg]
+    """The uplift part of `recsys train` (core.services.training._fit_uplift), timed."""
+    from core.services.uplift_data import attach_cutoffs, load_offer_log, uplift_dataset
+    from core.services.uplift_training import fit_uplift_models
+
+    t = time.perf_counter()
+    offers = asyncio.run(load_offer_log(url))
+    offers = attach_cutoffs(offers, frames.holdings["month"])  # type: ignore[attr-defined]
+    data = uplift_dataset(frames, offers, models.products, models.clusters)  # type: ignore[arg-type, attr-defined]
+    dataset_s = time.perf_counter() - t
+    t = time.perf_counter()
+    fitted, report = fit_uplift_models(data)
+    fit_s = time.perf_counter() - t
+    return {
+        "offers": len(offers),
+        "products": len(fitted),
+        "dataset_seconds": round(dataset_s, 1),
+        "fit_seconds": round(fit_s, 1),
+        "seconds": round(dataset_s + fit_s, 1),
+        "per_product": {
+            code: {
+                k: info.get(k) for k in ("rows", "conversions", "learner", "seconds", "skipped") if k in info
+            }
+            for code, info in report.items()
+        },
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=17)
     parser.add_argument("--seed", type=int, default=31)
     parser.add_argument("--reuse-home", type=Path, default=None, help="state folder with data already")
+    parser.add_argument("--skip-uplift", action="store_true", help="leave out the per-product uplift models")
     args = parser.parse_args()
 
     home = args.reuse_home or Path(tempfile.mkdtemp(prefix="rst-", dir="/tmp"))
@@ -74,6 +105,13 @@ def main() -> None:
     out["train_rows"] = len(fit.train.X)
     out["features_plus_training_seconds"] = round(time.perf_counter() - t0, 1)
     out["peak_rss_mb_after_training"] = round(peak_rss_mb())
+    if not args.skip_uplift:
+        out["uplift"] = fit_uplift(url, frames, fit.models)
+        hybrid_part = float(out["features_plus_training_seconds"])  # type: ignore[arg-type]
+        total = hybrid_part + out["uplift"]["seconds"]
+        out["train_seconds_with_uplift"] = round(total, 1)
+        out["uplift_share_of_training"] = round(out["uplift"]["seconds"] / total, 3)
+        out["peak_rss_mb_after_uplift"] = round(peak_rss_mb())
 
     cutoff = month_start(windows.target_month - 1)
     t = time.perf_counter()
