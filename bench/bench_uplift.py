@@ -12,7 +12,8 @@ same test rows:
 (b) offers of a small simulated population (core.data.simulator, no database): per
     product, features at offer time as `recsys train` builds them, training on all offers
     before the last 4 months, scoring Qini/AUUC on the random slice (50/50 arms) after
-    them, and the correlation with the simulator's true uplift on all offers after them.
+    them, the IPW-weighted Qini on all offers after them (logged propensities), and the
+    correlation with the simulator's true uplift on all of them.
 
 Reported per data set and model: fit seconds (side by side in one process, so the ratio
 to causalml's X-learner is what to read on a busy machine), Qini coefficient and AUUC on
@@ -77,12 +78,14 @@ def compare(
     arm: str,
     params: dict[str, Any],
     scored: np.ndarray | None = None,
+    p_test: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Fit UpliftModel (auto), causalml T and X on the same rows; score on the test rows.
 
     `p_train` is P(treatment | x) as logged; UpliftModel takes P(row's own arm | x).
     Qini/AUUC on the `scored` test rows (all when None: a randomized test set), the
-    correlation with the true uplift on every test row."""
+    correlation with the true uplift on every test row, and with `p_test` (logged
+    P(treatment | x) of the test rows) the IPW-weighted Qini on every test row."""
     from causalml.inference.meta import BaseTClassifier, BaseXClassifier
 
     from core.uplift import UpliftModel
@@ -129,14 +132,16 @@ def compare(
         )
         xl.fit(Xm_train, treatment=arm_train, y=y_train, p={arm: p_train})
         out["causalml_x_seconds"] = time.perf_counter() - t
-        p_test = {arm: np.full(len(Xm_test), float(np.mean(p_train)))}
-        scores["causalml_x"] = np.asarray(xl.predict(Xm_test, p=p_test)).reshape(len(Xm_test), -1)[:, 0]
+        p_mean = {arm: np.full(len(Xm_test), float(np.mean(p_train)))}  # no propensity model of its own
+        scores["causalml_x"] = np.asarray(xl.predict(Xm_test, p=p_mean)).reshape(len(Xm_test), -1)[:, 0]
     for name, s in scores.items():
         out[name] = {
             "qini": qini_coefficient(y_test[scored], treated_test[scored], s[scored]),
             "auuc": auuc(y_test[scored], treated_test[scored], s[scored]),
             "corr_true": None if true_test is None else float(np.corrcoef(s, true_test)[0, 1]),
         }
+        if p_test is not None:
+            out[name]["qini_ipw_all_test"] = qini_coefficient(y_test, treated_test, s, p_test)
     out["fit_ratio_to_x"] = out["uplift_model_seconds"] / out["causalml_x_seconds"]
     best = max(out["causalml_t"]["qini"], out["causalml_x"]["qini"])
     out["qini_minus_best_causalml"] = out["uplift_model"]["qini"] - best
@@ -217,10 +222,14 @@ def bench_simulated(
             str(code),
             params,
             scored=te["assignment"].to_numpy() == "random",
+            p_test=te["propensity"].to_numpy(dtype=float),
         )
         out[str(code)]["train_conversions"] = int(tr["converted"].sum())
         print(f"  {code}: {_line(out[str(code)])}", file=sys.stderr)
     return out
+
+
+MODELS = ("uplift_model", "causalml_t", "causalml_x")
 
 
 def _line(r: dict[str, Any]) -> str:
@@ -228,7 +237,8 @@ def _line(r: dict[str, Any]) -> str:
         f"fit {r['uplift_model_seconds']:.1f}s {r['uplift_model_stage_seconds']} "
         f"vs X {r['causalml_x_seconds']:.1f}s (x{r['fit_ratio_to_x']:.2f}), "
         f"T {r['causalml_t_seconds']:.1f}s; qini model {r['uplift_model']['qini']:.5f} "
-        f"T {r['causalml_t']['qini']:.5f} X {r['causalml_x']['qini']:.5f}; chosen {r['chosen']}"
+        f"T {r['causalml_t']['qini']:.5f} X {r['causalml_x']['qini']:.5f}; chosen {r['chosen']}; "
+        f"corr_true {[round(r[k]['corr_true'] or 0, 3) for k in MODELS]}"
     )
 
 
