@@ -41,9 +41,9 @@ NO_DROP = -1000
 # direct debits, card use, payroll account) flip month to month in the real file; one-off
 # contracts (deposits, securities, loans) rarely come back once closed.
 REACT_SHARE: dict[str, float] = {
-    "nomina": 0.85,
-    "nom_pens": 0.85,
-    "recibo": 0.85,
+    "nomina": 0.9,
+    "nom_pens": 0.9,
+    "recibo": 0.9,
     "tjcr_fin": 0.8,
     "cno_fin": 0.8,
     "reca_fin": 0.6,
