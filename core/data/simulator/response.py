@@ -57,12 +57,12 @@ def fatigue(contacts: np.ndarray) -> np.ndarray:
     return FATIGUE ** np.asarray(contacts, dtype=float)
 
 
-def type_prior(linked_event: np.ndarray) -> np.ndarray:
-    """(n, P, traits, types) prior of each type given the trait, with the linked-event sure things."""
+def type_prior() -> np.ndarray:
+    """(2, traits, types): the type mix given the trait, without / with a linked life event
+    (a share of the pairs with one are made sure things, as `simulate` does)."""
     s = tk.LINKED_SURE_SHARE
     sure = np.eye(4)[tk.SURE_THING]
-    base = np.broadcast_to(TYPE_MIX_BY_TRAIT, (*linked_event.shape, 3, 4))
-    return np.where(linked_event[..., None, None], (1 - s) * base + s * sure, base)
+    return np.stack([TYPE_MIX_BY_TRAIT, (1 - s) * TYPE_MIX_BY_TRAIT + s * sure])
 
 
 class TypeProbs:
@@ -82,6 +82,7 @@ class Evidence:
 
     def __init__(self, n: int, n_p: int) -> None:
         self.loglik = np.zeros((n, n_p, 4))
+        self.seen = np.zeros((n, n_p), dtype=bool)  # pairs with at least one logged answer
 
     def add(
         self, idx: np.ndarray, j: int, shown: np.ndarray, converted: np.ndarray, by_type: TypeProbs
@@ -91,21 +92,34 @@ class Evidence:
             p = np.where(shown, by_type.offer[k][idx, j], by_type.organic[k][idx, j]).astype(float)
             p = np.clip(p, 1e-6, 1 - 1e-6)
             self.loglik[idx, j, k] += np.where(converted, np.log(p), np.log1p(-p))
+        self.seen[idx, j] = True
 
     def type_weights(self, linked_event: np.ndarray, trait: np.ndarray | None = None) -> np.ndarray:
-        """(n, P, 4) posterior probability of each type; `trait` given: knowing the trait."""
-        prior = type_prior(linked_event)  # (n, P, 3, 4)
-        lik = np.exp(self.loglik - self.loglik.max(2, keepdims=True))  # scale cancels below
-        num = prior * lik[:, :, None, :]
-        per_trait = num.sum(3)  # (n, P, 3): likelihood of product j's answers given the trait
+        """(n, P, 4) posterior probability of each type; `trait` given: knowing the trait.
+
+        Only pairs with a logged answer carry evidence (elsewhere the likelihood is 1 under
+        every type), so the posterior is computed on those pairs alone and the others take
+        the prior mix under the client's trait posterior.
+        """
+        n = linked_event.shape[0]
+        prior = type_prior()  # (2, 3, 4)
+        linked = linked_event.astype(np.intp)
+        ii, jj = np.nonzero(self.seen)
+        ll = self.loglik[ii, jj]  # (m, 4)
+        num = prior[linked[ii, jj]] * np.exp(ll - ll.max(1, keepdims=True))[:, None, :]  # (m, 3, 4)
+        per_trait = num.sum(2)  # likelihood of the pair's answers given the trait (scaled per pair)
         post_type = num / np.maximum(per_trait[..., None], 1e-300)
         if trait is None:
-            log_post = np.log(TRAIT_PRIOR)[None, :] + np.log(np.maximum(per_trait, 1e-300)).sum(1)
+            log_post = np.tile(np.log(TRAIT_PRIOR), (n, 1))
+            np.add.at(log_post, ii, np.log(np.maximum(per_trait, 1e-300)))
             post = np.exp(log_post - log_post.max(1, keepdims=True))
             post /= post.sum(1, keepdims=True)
         else:
             post = np.eye(3)[trait]
-        return (post[:, None, :, None] * post_type).sum(2)
+        by_link = np.einsum("nr,lrk->nlk", post, prior)  # (n, 2, 4): no-evidence weights
+        weights = by_link[np.arange(n)[:, None], linked]  # (n, P, 4)
+        weights[ii, jj] = (post[ii][:, :, None] * post_type).sum(1)
+        return weights
 
 
 def type_probs(
@@ -126,11 +140,11 @@ def type_probs(
     `couple` applies the nomina / nom_pens co-adoption to the marginals.
     """
     organic, offer = [], []
+    base = tk.fresh_hazard(hazard, seg_mult, need, season_mult, boost, hist_mult)
     for k in range(4):
-        types = np.full(can_add.shape, k, dtype=np.int8)
-        effect = tk.TYPE_MEAN_EFFECT[k] * fatigue_mult[:, None] * np.ones(can_add.shape)
-        org, off = tk.probabilities(
-            hazard, seg_mult, need, types, effect, season_mult, boost, can_add, hist_mult, react
+        effect = tk.TYPE_MEAN_EFFECT[k] * fatigue_mult[:, None]
+        org, off = tk.typed_probabilities(
+            base, tk.TYPE_NEED[k], k == tk.PERSUADABLE, effect, can_add, react
         )
         organic.append(couple(org))
         offer.append(couple(off))

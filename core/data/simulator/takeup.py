@@ -133,6 +133,44 @@ def season(cal: dict[str, Any], month_of_year: int) -> np.ndarray:
     return mult
 
 
+def fresh_hazard(
+    hazard: np.ndarray,
+    seg_mult: np.ndarray,
+    need: np.ndarray,
+    season_mult: np.ndarray,
+    boost: np.ndarray,
+    hist_mult: np.ndarray | None = None,
+) -> np.ndarray:
+    """(n, P) fresh take-up hazard before the client type's need multiplier."""
+    base = hazard[None, :] * seg_mult * need * season_mult[None, :] * boost
+    return base if hist_mult is None else base * hist_mult
+
+
+def typed_probabilities(
+    base: np.ndarray,
+    type_need: np.ndarray | float,
+    persuadable: np.ndarray | bool,
+    effect: np.ndarray,
+    can_add: np.ndarray,
+    react: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(p_organic, p_offer) from the fresh hazard and the type's need multiplier and effect.
+
+    `effect` (with contact fatigue already applied) scales fresh take-up when an offer is
+    shown. Re-activation (`react`) adds an offer-insensitive chance: the client returns anyway.
+    """
+    p_org = np.clip(base * type_need, 0.0, MAX_P)
+    p_off = np.clip(p_org * effect, 0.0, 0.9)
+    aware = persuadable & (effect > 1)  # a small floor: an offer makes people aware
+    p_off = np.where(aware, np.maximum(p_off, p_org + 0.002), p_off)
+    if react is not None:
+        p_org = 1 - (1 - react) * (1 - p_org)
+        p_off = 1 - (1 - react) * (1 - p_off)
+    p_org = np.where(can_add, p_org, 0.0).astype(np.float32)
+    p_off = np.where(can_add, p_off, 0.0).astype(np.float32)
+    return p_org, p_off
+
+
 def probabilities(
     hazard: np.ndarray,
     seg_mult: np.ndarray,
@@ -148,22 +186,11 @@ def probabilities(
     """(p_organic, p_offer), both (n, P) float32; zero where the client cannot add.
 
     Fresh take-up is the hazard times its multipliers (x `hist_mult` from ladders and
-    complements); `effect` (with contact fatigue already applied) scales it when an offer is
-    shown. Re-activation (`react`) adds an offer-insensitive chance: the client returns anyway.
+    complements) and the type's need; see `typed_probabilities` for the offer and the
+    re-activation parts.
     """
-    p_org = hazard[None, :] * seg_mult * need * TYPE_NEED[types] * season_mult[None, :] * boost
-    if hist_mult is not None:
-        p_org = p_org * hist_mult
-    p_org = np.clip(p_org, 0.0, MAX_P)
-    p_off = np.clip(p_org * effect, 0.0, 0.9)
-    aware = (types == PERSUADABLE) & (effect > 1)  # a small floor: an offer makes people aware
-    p_off = np.where(aware, np.maximum(p_off, p_org + 0.002), p_off)
-    if react is not None:
-        p_org = 1 - (1 - react) * (1 - p_org)
-        p_off = 1 - (1 - react) * (1 - p_off)
-    p_org = np.where(can_add, p_org, 0.0).astype(np.float32)
-    p_off = np.where(can_add, p_off, 0.0).astype(np.float32)
-    return p_org, p_off
+    base = fresh_hazard(hazard, seg_mult, need, season_mult, boost, hist_mult)
+    return typed_probabilities(base, TYPE_NEED[types], types == PERSUADABLE, effect, can_add, react)
 
 
 # Mean offer multiplier of each type (the mean of log-uniform(a, b) is (b - a) / ln(b / a)).
