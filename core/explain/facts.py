@@ -31,12 +31,14 @@ LONG_TENURE_MONTHS = 24  # "you have been with us for a while": two years or mor
 class History:
     """What the claims need beyond the questionnaire, for one client (see ClientFacts).
 
+    held_now: products held in the cutoff month (the month the scores describe).
     held_before: products held in some month of the feature window (HOLDING_LAGS, up to a
     year back, the cutoff month included); client_facts drops the ones held now.
     frequent_categories: operation categories with at least FREQUENT_OPS_3M operations in
     the last 3 months. flags: names from core.explain.types.FLAGS that are true.
     """
 
+    held_now: tuple[str, ...] = ()
     held_before: tuple[str, ...] = ()
     frequent_categories: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
@@ -54,6 +56,7 @@ def history_facts(X: pd.DataFrame, products: Sequence[str]) -> list[History]:
     """One History per row of a feature frame (core.features.build_features columns)."""
     n = len(X)
     held = {p: np.zeros(n, dtype=bool) for p in products}
+    now = {p: _num(X, f"hold_{p}_l0") > 0 for p in products}
     for p in products:
         for k in HOLDING_LAGS:
             held[p] |= _num(X, f"hold_{p}_l{k}") > 0
@@ -70,6 +73,7 @@ def history_facts(X: pd.DataFrame, products: Sequence[str]) -> list[History]:
     }
     return [
         History(
+            held_now=tuple(p for p in products if now[p][i]),
             held_before=tuple(p for p in products if held[p][i]),
             frequent_categories=tuple(c for c in OPERATION_CATEGORIES if frequent[c][i]),
             flags=tuple(name for name, hit in flags.items() if hit[i]),
