@@ -365,3 +365,78 @@ def test_the_population_check_catches_the_old_false_claims(population: Populatio
             false += said_false
             assert bool(false_claims(text, "ru", facts)) == said_false
     assert false > len(X)  # most clients hold few of the products
+
+
+# --- the serving path: a trained model set on a database, the real scorer and decision layer --
+
+
+async def _db_bundle(conn: Any, ids: list[int]) -> Any:
+    """The clients' rows from the database in the simulator's bundle shape (for _raw_truth)."""
+    from types import SimpleNamespace
+
+    async def frame(sql: str) -> pd.DataFrame:
+        return pd.DataFrame([dict(r) for r in await conn.fetch(sql, ids)])
+
+    clients = await frame("SELECT id, seniority_months, first_contract_date FROM client WHERE id = ANY($1)")
+    clients["first_contract_date"] = pd.to_datetime(clients["first_contract_date"])
+    holdings = await frame("SELECT client_id, month, product_code FROM holding WHERE client_id = ANY($1)")
+    events = await frame(
+        "SELECT client_id, month, product_code, kind FROM product_event WHERE client_id = ANY($1)"
+    )
+    ops = await frame(
+        "SELECT client_id, occurred_at, (amount * 100)::bigint AS amount_cents, category::text AS category "
+        "FROM operation WHERE client_id = ANY($1)"
+    )
+    for f in (holdings, events):
+        f["month"] = pd.to_datetime(f["month"])
+    return SimpleNamespace(clients=clients, holdings=holdings, product_events=events, operations=ops)
+
+
+async def test_served_explanations_are_true_for_database_clients(trained_db: str) -> None:
+    """Through score_clients and decide_and_explain (the worker's, the batch job's and the API's
+    path): every claim in every served explanation holds by the client's rows in the database,
+    a newly registered client without products included."""
+    import asyncpg
+
+    from core.decision import load_rules
+    from core.services.commands import register_client, serving_month, validate_questionnaire
+    from core.services.explanations import decide_and_explain
+    from core.services.recommend import score_clients
+    from core.services.registry import load_latest
+
+    catalog = load_catalog()
+    conn = await asyncpg.connect(trained_db)
+    try:
+        models = await load_latest(conn)
+        assert models is not None
+        month = await serving_month(conn, models.serve_cutoff)
+        new_id = await register_client(
+            conn, validate_questionnaire(age=30, sex="H", segment="individual"), month
+        )
+        ids = [int(r["id"]) for r in await conn.fetch("SELECT id FROM client ORDER BY id LIMIT 150")]
+        now = datetime.now(UTC)
+        scored = await score_clients(conn, models, [*ids, new_id], now, catalog)
+        truth = _raw_truth(await _db_bundle(conn, [*ids, new_id]), pd.Timestamp(month))
+    finally:
+        await conn.close()
+    assert new_id in scored and not scored[new_id].ctx.held
+    rules = load_rules(catalog=catalog)
+    said: dict[str, int] = {}
+    offers_seen = 0
+    for cid, client in sorted(scored.items()):
+        for language in ("ru", "en"):
+            client.ctx = replace(client.ctx, language=language, marketing_consent=True, contact_opt_out=False)
+            _, offers = await decide_and_explain(
+                client, catalog, rules, random.Random(cid), TemplateExplainer()
+            )
+            for offer in offers:
+                offers_seen += 1
+                for claim in claims_in(offer["explanation"], language):  # type: ignore[arg-type]
+                    assert _true(claim.id, truth[cid]), (cid, claim.id, offer["explanation"])
+                    said[claim.id.split(":")[0]] = said.get(claim.id.split(":")[0], 0) + 1
+                if cid == new_id:
+                    ids_said = {c.id for c in claims_in(offer["explanation"], language)}  # type: ignore[arg-type]
+                    assert not any(i.startswith(("holds:", "had:")) for i in ids_said)
+                    assert "several_products" not in ids_said
+    assert offers_seen >= len(scored)  # the decision layer offered something to most clients
+    assert said, "no client claim was made at all: the check saw nothing"
