@@ -38,7 +38,7 @@ from core.explain.types import ClientFacts, Explanation, ExplanationRequest, Lan
 MAX_CHARS = 400
 MAX_REASONS = 2
 
-# Plain words for the categories, for prompts ("frequent spending: travel, restaurants").
+# Plain words for the categories, for prompts ("spending in recent months: travel, restaurants").
 CATEGORY_WORDS: dict[str, Phrase] = {
     "salary": ("зарплата", "salary"),
     "pension": ("пенсия", "pension"),
