@@ -28,8 +28,9 @@ from core.domain import LIFE_EVENTS
 from core.explain import ClientFacts, ExplanationRequest, TemplateExplainer, check, client_facts, render
 from core.explain import facts as fx
 from core.explain.claim_check import claims_in, false_claims
-from core.explain.claims import all_claims, feature_claims, had_claim, holds_claim
+from core.explain.claims import all_claims, had_claim, holds_claim
 from core.explain.facts import history_facts
+from core.explain.feature_claims import feature_claims
 from core.features import build_features, from_bundle
 from core.features.life_events import detect_life_events
 from core.services.explanations import explanation_request

@@ -27,12 +27,11 @@ from core.explain.claims import (
     EVENT_TOPICS,
     GENERIC,
     GENERIC_PHRASE,
-    SILENT_FEATURES,
     Claim,
     Phrase,
-    feature_claims,
     first_true,
 )
+from core.explain.feature_claims import SILENT_FEATURES, feature_claims
 from core.explain.types import ClientFacts, Explanation, ExplanationRequest, Language
 
 MAX_CHARS = 400
