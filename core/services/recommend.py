@@ -34,6 +34,7 @@ from core.decision import (
     load_rules,
 )
 from core.domain import OPERATION_CATEGORIES
+from core.explain.facts import History, history_facts
 from core.explain.service import Explainer
 from core.features import build_features_db
 from core.features.life_events import detect_life_events
@@ -65,6 +66,8 @@ class ScoredClient:
     hybrid_only: list[dict[str, Any]]
     recent_categories: tuple[str, ...]
     income: float | None
+    # Holdings and operations at decision time, for the explanation's claims (core.explain.facts).
+    history: History = History()
 
 
 def _context(
@@ -160,6 +163,7 @@ async def score_clients(
     uplift = models.uplift_scores(X)
     ok = eligibility_mask(X, models.products, catalog)
     categories = _recent_categories(X)
+    histories = history_facts(X, models.products)
     # Python floats once for the whole batch: per-element numpy scalar calls cost more than
     # the decision layer itself at hundreds of clients per batch.
     p_rows = p_take.tolist()
@@ -190,6 +194,7 @@ async def score_clients(
             ],
             recent_categories=categories[i],
             income=contexts[cid].income,
+            history=histories[i],
         )
     return out
 
