@@ -99,25 +99,76 @@ def states() -> list:
 
 
 def test_ceiling_posterior_is_calibrated_on_answer_history(states: list) -> None:
-    """Among clients who answered an earlier offer, who only declined, and who were never
-    shown one, the ceiling's expected uplift matches the true mean uplift of the group, and
-    answering raises it over declining: the offer log reveals part of the hidden trait and
-    the posterior reads it right."""
-    s = states[-1]
-    answered = np.zeros(len(s.trait), dtype=bool)
-    shown = np.zeros(len(s.trait), dtype=bool)
-    for past in states[:-1]:
-        answered |= (past.treated & past.adds).any(1)
-        shown |= past.treated.any(1)
-    live = ~s.blocked
-    true_u = (s.p_offer - s.p_organic).astype(float)
-    ceil_u = (s.ceiling_offer - s.ceiling_organic).astype(float)
-    means = {}
-    for name, grp in (("answered", answered), ("declined", shown & ~answered), ("never", ~shown)):
-        mask = live & grp[:, None]
-        assert ceil_u[mask].mean() == pytest.approx(true_u[mask].mean(), rel=0.25), name
-        means[name] = ceil_u[mask].mean()
-    assert (s.trait[answered] == 0).mean() > (s.trait[shown & ~answered] == 0).mean()
+    """Among clients who only declined offers and those never shown one (the groups large
+    enough to measure on a small population: the ~80 who answered are too few, their true
+    uplift swings with the hidden need), the ceiling's expected uplift matches the true
+    uplift of the group. `test_trait_posterior_from_answers_is_exact` checks the answers."""
+    sums = {name: np.zeros(2) for name in ("declined", "never")}
+    n = len(states[0].trait)
+    answered, shown = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for prev, s in zip(states[:-1], states[1:], strict=True):  # pooled over months 8-16
+        answered |= (prev.treated & prev.adds).any(1)
+        shown |= prev.treated.any(1)
+        if s.t < 8:
+            continue
+        live = ~s.blocked
+        true_u = (s.p_offer - s.p_organic).astype(float)
+        ceil_u = (s.ceiling_offer - s.ceiling_organic).astype(float)
+        for name, grp in (("declined", shown & ~answered), ("never", ~shown)):
+            mask = live & grp[:, None]
+            sums[name] += (ceil_u[mask].sum(), true_u[mask].sum())
+    for name, (ceiling, true) in sums.items():
+        assert ceiling == pytest.approx(true, rel=0.15), name
+
+
+def test_trait_posterior_from_answers_is_exact() -> None:
+    """Where the likelihood is exact (the need known, effects at their means), the posterior
+    over types of a product never offered, learnt through the trait from answers to offers
+    of other products, matches the frequency of each type among clients who answered the
+    same way: Bayes' rule, checked by Monte Carlo."""
+    from core.data.simulator import response as rs
+
+    rng = np.random.default_rng(3)
+    n, n_p = 60_000, 3
+    can_add = np.ones((n, n_p), bool)
+    base = np.full((n, n_p), 0.05)
+    by_type = rs.TypeProbs(
+        *map(
+            list,
+            zip(
+                *[
+                    tk.typed_probabilities(
+                        base,
+                        tk.TYPE_NEED[k],
+                        k == tk.PERSUADABLE,
+                        np.full((n, 1), tk.TYPE_MEAN_EFFECT[k]),
+                        can_add,
+                    )
+                    for k in range(4)
+                ],
+                strict=True,
+            ),
+        )
+    )
+    types = rs.draw_types(rng, rs.draw_traits(rng, n), n_p)
+    evidence = rs.Evidence(n, n_p)
+    idx = np.arange(n)
+    answers = np.zeros(n, dtype=int)
+    for j in (0, 1):  # two offers each of products 0 and 1, all shown
+        for _ in range(2):
+            p = np.choose(types[:, j], [by_type.offer[k][:, j] for k in range(4)])
+            y = rng.random(n) < p
+            answers += y
+            evidence.add(idx, j, np.ones(n, bool), y, by_type)
+    weights = evidence.type_weights(np.zeros((n, n_p), bool))
+    for grp in (answers == 0, answers >= 1, answers >= 2):
+        predicted = weights[grp, 2].mean(0)
+        observed = np.bincount(types[grp, 2], minlength=4) / grp.sum()
+        assert predicted == pytest.approx(observed, abs=0.03), (grp.sum(), predicted, observed)
+    assert (
+        weights[answers >= 2, 2, tk.PERSUADABLE].mean()
+        > weights[answers == 0, 2, tk.PERSUADABLE].mean() + 0.05
+    )
 
 
 def test_ceilings_within_the_calibrated_ranges(states: list) -> None:
