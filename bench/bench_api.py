@@ -315,7 +315,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "core.cli.main",
+                "cli.main",
                 "api",
                 "--port",
                 str(port),

@@ -37,7 +37,7 @@ def start_workers(n: int, env: dict[str, str], home: Path) -> list[tuple[subproc
             procs.append(
                 (
                     subprocess.Popen(
-                        [sys.executable, "-m", "core.cli.main", "worker"],
+                        [sys.executable, "-m", "cli.main", "worker"],
                         env=env,
                         stdout=out,
                         stderr=subprocess.STDOUT,

@@ -91,7 +91,7 @@ def start_system(home: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     }
     log = open(home / "bench-load-up.log", "ab")  # noqa: SIM115 - the child's output
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli.main", "up", "--no-web"],
+        [sys.executable, "-m", "cli.main", "up", "--no-web"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
