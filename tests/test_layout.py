@@ -53,3 +53,74 @@ def test_core_imports_no_outer_layer() -> None:
         for line, module in outer_imports(path.read_text(encoding="utf-8"), str(path))
     ]
     assert not offenders, "core must not import api, web or cli (DESIGN.md):\n" + "\n".join(offenders)
+
+
+def _core_modules() -> dict[str, Path]:
+    """Dotted name -> file of every plain module of core (package __init__ files left out: a
+    package re-exporting its submodules, which import siblings through it, is not a circle)."""
+    return {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts): path
+        for path in (ROOT / "core").rglob("*.py")
+        if path.name != "__init__.py"
+    }
+
+
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module -> the modules of `modules` it imports anywhere in its body (late imports too:
+    a late import hides a circle from the interpreter, not from the reader)."""
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                deps.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                deps.add(node.module)
+                deps.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {d for d in deps if d in modules and d != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_cycle_finder_sees_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_core_modules_import_no_circle() -> None:
+    """Two modules that import each other (core.services.recommend and .explanations did, through
+    a late import) cannot be read, tested or moved one at a time."""
+    found = cycles(import_graph(_core_modules()))
+    assert not found, "import circles in core:\n" + "\n".join(" <-> ".join(c) for c in found)
