@@ -34,7 +34,7 @@ from core.explain.feature_claims import feature_claims
 from core.features import build_features, from_bundle
 from core.features.life_events import detect_life_events
 from core.services.explanations import explanation_request
-from core.services.recommend import ScoredClient
+from core.services.scored import ScoredClient
 
 NOBODY = ClientFacts("35-44", "middle")
 

@@ -14,7 +14,7 @@ from core.catalog import Catalog
 from core.decision import Decision, DecisionRules, decide
 from core.explain import ExplanationRequest, client_facts
 from core.explain.service import Explainer
-from core.services.recommend import ScoredClient, offer_items
+from core.services.scored import ScoredClient, offer_items
 
 
 def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> ExplanationRequest:

@@ -14,7 +14,6 @@ import json
 import math
 import random
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,23 +23,17 @@ import pandas as pd
 
 from core.catalog import Catalog, load_catalog
 from core.db.session import database_url, raw_connection
-from core.decision import (
-    Candidate,
-    ClientContext,
-    Contact,
-    Decision,
-    DecisionRules,
-    explain_reason,
-    load_rules,
-)
+from core.decision import Candidate, ClientContext, Contact, load_rules
 from core.domain import OPERATION_CATEGORIES
-from core.explain.facts import History, history_facts
+from core.explain.facts import history_facts
 from core.explain.service import Explainer
 from core.features import build_features_db
 from core.features.life_events import detect_life_events
 from core.models.base import eligibility_mask
 from core.services.analytics import NotFound
+from core.services.explanations import decide_and_explain
 from core.services.registry import ModelSet, load_latest
+from core.services.scored import ScoredClient
 
 CONTACT_LOOKBACK_DAYS = 90
 STRATEGY = "uplift+rules"
@@ -53,21 +46,6 @@ _SPENDING = frozenset(OPERATION_CATEGORIES) - {
     "taxes",
     "loan_payment",
 }
-
-
-@dataclass
-class ScoredClient:
-    """Everything the decision layer and the explainer need about one client, scored now."""
-
-    client_id: int
-    ctx: ClientContext
-    candidates: list[Candidate]
-    life_events: list[str]
-    hybrid_only: list[dict[str, Any]]
-    recent_categories: tuple[str, ...]
-    income: float | None
-    # Holdings and operations at decision time, for the explanation's claims (core.explain.facts).
-    history: History = History()
 
 
 def _context(
@@ -199,22 +177,6 @@ async def score_clients(
     return out
 
 
-def offer_items(
-    decision: Decision, ctx: ClientContext, catalog: Catalog, rules: DecisionRules
-) -> list[dict[str, Any]]:
-    """The decision's offers as stored and served: names and reason texts in the client's language."""
-    return [
-        {
-            **o.as_dict(),
-            "name": catalog[o.product_code].name_ru
-            if ctx.language == "ru"
-            else catalog[o.product_code].name_en,
-            "reason_texts": [explain_reason(code, ctx.language, rules) for code in o.reason_codes],
-        }
-        for o in decision.offers
-    ]
-
-
 async def store_recommendation(
     conn: asyncpg.Connection,
     client_id: int,
@@ -291,7 +253,6 @@ async def recommend_for_client(
     if scored is None:
         raise NotFound(f"client {client_id} not found or has no data at {models.serve_cutoff}")
     from core.explain import make_explainer
-    from core.services.explanations import decide_and_explain  # imports this module: late import
 
     decision, offers = await decide_and_explain(
         scored, catalog, rules, rng or random.Random(), explainer or make_explainer()

@@ -26,8 +26,9 @@ from core.decision import Contact, DecisionRules, load_rules
 from core.events.outbox import EVENT_TYPES, add_notification_events
 from core.explain.service import Explainer
 from core.services.explanations import decide_and_explain
-from core.services.recommend import STRATEGY, ScoredClient, score_clients, store_triggered_recommendations
+from core.services.recommend import STRATEGY, score_clients, store_triggered_recommendations
 from core.services.registry import ModelSet
+from core.services.scored import ScoredClient
 
 CONSUMER = "worker"
 NOTIFY_REPEAT_DAYS = 30
