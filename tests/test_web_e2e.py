@@ -279,6 +279,25 @@ def gql(
     return dict(body["data"])
 
 
+def told_product(system: dict[str, Any], title: str) -> dict[str, str]:
+    """The catalog product a notification title names (in the client's language)."""
+    products = gql(system, "{ products { code nameRu nameEn } }", {})["products"]
+    named = [p for p in products if p["nameRu"] in title or p["nameEn"] in title]
+    assert named, f"no product named in {title!r}"
+    return max(named, key=lambda p: len(p["nameRu"]))
+
+
+def assert_home_shows(browser: Browser, system: dict[str, Any], title: str, timeout: float = 20) -> str:
+    """The offer a notification names is on the home page (Russian names): one decision, one story."""
+    name = told_product(system, title)["nameRu"]
+    browser.wait_until(
+        lambda: any(name in card for card in browser.texts("#offers .offer-card")),
+        timeout,
+        f"the told offer {name!r} on the home page (cards: {browser.texts('#offers .offer-card')})",
+    )
+    return name
+
+
 # --- the bank app --------------------------------------------------------------------------------
 
 
@@ -335,14 +354,25 @@ def test_adding_an_operation_brings_a_live_notification(site: tuple[Browser, dic
     browser.wait_until(lambda: browser.value("#op-amount") == "-950", 10, "the amount typed")
     browser.click("#op-submit")
     browser.wait_for("#op-added", 30)
+    # Straight to the home page: its offers were read before the worker decided; the
+    # notification that arrives must name an offer the page then shows.
+    browser.click("#nav-home")
+    browser.wait_for("#page-home")
     try:
         browser.wait_for("#live-notification", NOTIFY_TIMEOUT_S)  # pushed: no reload
     except TimeoutError as exc:
         raise AssertionError(str(exc) + fail_with_logs(system, browser, "notification")) from exc
-    assert browser.text("#live-notification").strip()
-    assert browser.find("#bell-count") is not None
+    title = browser.text("#live-notification").strip()
+    assert title and browser.find("#bell-count") is not None
+    name = assert_home_shows(browser, system, title)
+    browser.screenshot(shots() / "03-home-after-notification.png")
+
+    browser.click("#nav-history")
+    browser.wait_for("#page-history")
     browser.wait_for("#changes-done", 60)
     assert browser.text("#operations").count("Билеты в Барселону") == 1
+    told_row = [row for row in browser.texts(".change-row") if name in row]
+    assert told_row and "убрано" not in told_row[0], told_row  # the after column has it too
     browser.screenshot(shots() / "03-history.png")
     browser.click("#bell")
     browser.wait_for("#notification-list .notification-item", 10)
@@ -392,6 +422,16 @@ def test_register_a_new_client(site: tuple[Browser, dict[str, Any]]) -> None:
     row = run_sync(fetchrow(system["db"], "SELECT age, sex, segment FROM client WHERE id = $1", new_id))
     assert row is not None and (row["age"], row["sex"], row["segment"]) == (34, "H", "individual")
     browser.screenshot(shots() / "05-register-home.png")
+    if browser.find(".offer-card"):
+        # The worker tells the registration's best offer: the one the page already shows.
+        query = "SELECT title FROM notification WHERE client_id = $1 ORDER BY id DESC LIMIT 1"
+        told = lambda: run_sync(fetchrow(system["db"], query, new_id))  # noqa: E731
+        browser.wait_until(told, NOTIFY_TIMEOUT_S, "the first notification")
+        note = run_sync(fetchrow(system["db"], query, new_id))
+        assert_home_shows(browser, system, note["title"], timeout=5)
+        browser.get(f"{system['base']}/")  # and after a reload (the latest stored decision)
+        browser.wait_for(".offer-card", 60)
+        assert_home_shows(browser, system, note["title"])
     browser.click("#logout")
     browser.wait_for("#page-login", 30)
 

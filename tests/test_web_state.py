@@ -221,6 +221,42 @@ async def test_listener_adds_live_notifications_and_stops_on_logout(ws_api: Any)
     assert not state.live
 
 
+async def test_a_live_notification_brings_the_decision_it_tells_to_the_home_page(
+    api: FakeApi, ws_api: Any
+) -> None:
+    _, outbox = ws_api
+    state = logged_in(ClientState)
+    home = await state.get_state(HomeState)
+    home.recommendation = recommendation(offer(PENSION, 1))  # shown before the worker decided
+    home.responses = {"plan_fin": "DISMISS"}
+    api.recommendations = [recommendation(offer(CARD, 1), offer(DEPOSIT, 2))]  # stored by the worker
+    task = asyncio.create_task(ClientState.listen.fn(state))
+    for _ in range(100):
+        if state.live:
+            break
+        await asyncio.sleep(0.05)
+    await outbox.put(
+        {
+            "id": "n10",
+            "clientId": "7",
+            "createdAt": "2026-01-05T10:00:00Z",
+            "kind": "offer",
+            "title": "Новое предложение: Кредитная карта",
+            "body": "…",
+            "readAt": None,
+            "product": CARD,
+        }
+    )
+    for _ in range(100):
+        if [c.code for c in home.offer_cards] == ["tjcr_fin", "dela_fin"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [c.code for c in home.offer_cards] == ["tjcr_fin", "dela_fin"]
+    assert home.responses == {} and state.unread == 1
+    state.logout()
+    await asyncio.wait_for(task, 5)
+
+
 async def test_listener_reconnects_until_the_session_ends(
     ws_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

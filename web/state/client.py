@@ -84,6 +84,22 @@ class ClientState(AppState):
         self.latest_live = str(notification.get("title") or notification.get("body") or "")
         self.live_count += 1
 
+    async def _follow_decision(self, token: str) -> None:
+        """A notification tells the top offer of a new stored decision: the home page's offers
+        follow it at once (the latest stored recommendation, the one the notification names),
+        so the bell never names an offer the page does not show."""
+        try:
+            recommendation = await api_client.GraphQLClient(token).recommendations(self.client_id)
+        except api_client.ApiError as exc:
+            log.warning("offers after a notification: %s", exc)
+            return
+        from web.state.home import HomeState  # HomeState is a ClientState: imported late
+
+        async with self:
+            if self.token == token:
+                home = await self.get_state(HomeState)
+                home.show_decision(recommendation)
+
     @rx.event
     async def mark_read(self, notification_id: str) -> None:
         try:
@@ -155,6 +171,7 @@ class ClientState(AppState):
                                     if self.token != token:
                                         break
                                     self.receive_notification(data["notifications"])
+                                await self._follow_decision(token)
                             elif not await still_wanted():
                                 return
                 except api_client.ApiError as exc:

@@ -54,6 +54,17 @@ class HomeState(ClientState):
             self.no_model = is_no_model(exc)
             self.offers_error = error_text(exc, self.lang)
 
+    def show_decision(self, recommendation: dict[str, Any]) -> None:
+        """Offers of a newer stored decision (a notification came): shown in place of the old
+        ones; answers given on the page stay while the offers are the same."""
+        if not recommendation or views.same_offers(self.recommendation, recommendation):
+            return
+        self.recommendation = recommendation
+        self.responses = {}
+        self.offers_error = ""
+        self.no_model = False
+        self.welcome = False
+
     @rx.event
     async def reload(self):  # type: ignore[no-untyped-def]
         self.offers_loading = True
