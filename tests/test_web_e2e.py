@@ -438,6 +438,48 @@ def test_register_a_new_client(site: tuple[Browser, dict[str, Any]]) -> None:
 
 # --- the analytics panel ---------------------------------------------------------------------------
 
+# Every tick label of the chart's axes inside the drawing, clear of the legend and of the
+# other labels of its axis: [] when the labels read, else what is cut or covered.
+LABELS_FIT = """
+const box = document.querySelector(arguments[0]);
+const svg = box && box.querySelector('svg.recharts-surface');
+if (!svg) return ['no chart drawn in ' + arguments[0]];
+const s = svg.getBoundingClientRect();
+const legend = box.querySelector('.recharts-legend-wrapper');
+const l = legend ? legend.getBoundingClientRect() : null;
+const hit = (a, b) =>
+  a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+const problems = [];
+for (const axis of box.querySelectorAll('.recharts-cartesian-axis')) {
+  const ticks = [...axis.querySelectorAll('.recharts-cartesian-axis-tick-value')];
+  const rects = ticks.map(t => t.getBoundingClientRect());
+  rects.forEach((r, i) => {
+    const name = ticks[i].textContent;
+    if (r.left < s.left - 1 || r.right > s.right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1)
+      problems.push('cut: ' + name);
+    if (l && hit(r, l)) problems.push('under the legend: ' + name);
+    for (let j = 0; j < i; j++)
+      if (hit(r, rects[j])) problems.push('overlap: ' + name + ' / ' + ticks[j].textContent);
+  });
+}
+return problems;
+"""
+
+
+def charts_read(browser: Browser, name: str, charts: tuple[str, ...]) -> None:
+    """Screenshots at laptop and phone width; at both, every label of `charts` reads."""
+    for width, height, suffix in (*LAPTOP, ""), (*PHONE, "-phone"):
+        browser.set_window(width, height)
+        for chart in charts:
+            browser.wait_for(f"{chart} .recharts-bar-rectangle", 30)
+            browser.wait_until(
+                lambda chart=chart: not browser.script(LABELS_FIT, chart),
+                10,
+                f"readable labels in {chart} at {width} px: {browser.script(LABELS_FIT, chart)}",
+            )
+        browser.screenshot(shots() / f"{name}{suffix}.png")
+    browser.set_window(*LAPTOP)
+
 
 def test_analytics_panel_renders_charts(site: tuple[Browser, dict[str, Any]]) -> None:
     browser, system = site
@@ -461,11 +503,15 @@ def test_analytics_panel_renders_charts(site: tuple[Browser, dict[str, Any]]) ->
     browser.wait_for("#qini-chart .recharts-bar-rectangle", 30)
     browser.wait_for("#qini-curves .recharts-line", 30)
     browser.wait_for("#policy-chart .recharts-bar-rectangle", 30)
-    browser.screenshot(shots() / "07-analytics-uplift.png")
+    assert "Кредитная карта" in browser.text("#qini-chart")  # products by name, not code
+    charts_read(browser, "07-analytics-uplift", ("#qini-chart",))
 
     browser.click("#tab-profiles")
     browser.wait_for("#profile-chart .recharts-bar-rectangle", 90)
-    browser.screenshot(shots() / "08-analytics-profiles.png")
+    profile = browser.text("#profile-chart")
+    assert all(field in profile for field in ("Возраст", "Доход", "Продуктов")), profile  # one axis for all
+    assert "Все клиенты" in browser.text("#profile-table")
+    charts_read(browser, "08-analytics-profiles", ("#profile-chart",))
 
     browser.click("#tab-client")
     browser.type("#prob-client-search", str(system["client_id"]))
@@ -486,6 +532,28 @@ def test_analytics_panel_renders_charts(site: tuple[Browser, dict[str, Any]]) ->
     browser.click("#tab-models")
     browser.wait_for("#metric-chart .recharts-bar-rectangle", 30)
     browser.screenshot(shots() / "06-analytics-models-phone.png")
+
+
+def test_analytics_charts_from_a_real_evaluation(site: tuple[Browser, dict[str, Any]]) -> None:
+    """`recsys evaluate` on the test population (fast model settings), then the same charts."""
+    from core.models.hybrid import HybridParams
+    from core.services.evaluation import evaluate
+
+    browser, system = site
+    uplift_params = {"min_rows": 60, "min_conversions": 2, "learner": "t", "n_estimators": 20, "max_depth": 3}
+    params = HybridParams(iterations_any=30, iterations_which=30)
+    result = run_sync(evaluate(system["db"], params=params, uplift_params={**uplift_params, "threads": 1}))
+    browser.click("#tab-models")
+    browser.click("#refresh")
+    browser.wait_until(lambda: "0.0185" not in browser.text("#metrics-table"), 60, "the real run shown")
+    browser.click("#tab-uplift")
+    qini = [c for c, m in (result["uplift"].get("products") or {}).items() if isinstance(m, dict)]
+    if qini:
+        charts_read(browser, "12-real-evaluation-uplift", ("#qini-chart",))
+    else:
+        browser.screenshot(shots() / "12-real-evaluation-uplift.png")
+    browser.click("#tab-profiles")
+    charts_read(browser, "13-real-evaluation-profiles", ("#profile-chart",))
 
 
 def test_pages_say_when_the_api_is_down(site: tuple[Browser, dict[str, Any]]) -> None:

@@ -451,12 +451,21 @@ async def test_analytics_loads_charts(api: FakeApi) -> None:
     assert [r["policy"] for r in state.policy_rows] == ["uplift", "random"]
     assert state.policy_rows[0]["incremental"] == 41.5
     assert state.product == "tjcr_fin" and state.product_options[0] == ["tjcr_fin", "Кредитная карта"]
-    assert state.profile_rows[0] == {"field": "Возраст", "holders": 41.0, "recent": 35.0}
-    assert [r["field"] for r in state.profile_money_rows] == ["Доход"]
-    assert [r["field"] for r in state.profile_other_rows] == ["Возраст"]
+    # one percentile axis for years, euros and counts alike; the medians in their units beside
+    assert state.profile_rows == [
+        {"field": "Возраст", "holders": 58.5, "recent": 40.0},
+        {"field": "Доход", "holders": 81.0, "recent": 74.5},
+        {"field": "Продуктов", "holders": 92.0, "recent": None},
+    ]
+    assert state.profile_table == [
+        ["Возраст", "41", "35", "38"],
+        ["Доход", "60 000 €", "52 000 €", "31 000 €"],
+        ["Продуктов", "3", "—", "1"],
+    ]
+    assert 90 <= state.profile_axis_width <= 170 and 90 <= state.qini_axis_width <= 170
     assert "Сегмент: Частный клиент" in state.profile_facts
-    state.set_product("dela_fin")
-    assert state.profile_rows == [{"field": "Возраст", "holders": 55.0, "recent": 0.0}]
+    state.set_product("dela_fin")  # a profile without percentiles (an older API): the table only
+    assert state.profile_rows == [] and state.profile_table == [["Возраст", "55", "—", "—"]]
     assert state.picked_client == "7"
 
     await drive(state.load_probabilities())

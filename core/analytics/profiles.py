@@ -3,6 +3,10 @@
 For each product, two groups: its holders at the cutoff, and its recent adopters (added it
 in the last 3 months). Numeric questionnaire and behaviour fields get the median, the
 categorical ones the mode, so a product manager sees "the typical holder" at a glance.
+
+Ages, months, counts and euros share no scale, so each group's median also comes as the
+percentile it reaches among all clients (`percentiles`, 0-100; 50 = the typical client, ties
+counted half): one axis for every field. The all-clients medians come along (`all_clients`).
 """
 
 from __future__ import annotations
@@ -27,16 +31,34 @@ CATEGORICAL = ("segment", "sex", "join_channel", "cluster")
 RECENT_MONTHS = 3
 
 
-def _summary(group: pd.DataFrame) -> dict[str, Any]:
+def _numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
+    values = pd.to_numeric(frame[col], errors="coerce").dropna().to_numpy(dtype=float)
+    return np.expm1(values) if col == "log_income" else values
+
+
+def _percentile(population: np.ndarray, value: float) -> float:
+    """Mid-rank percentile of `value` among the sorted `population` (0-100)."""
+    below = np.searchsorted(population, value, side="left")
+    upto = np.searchsorted(population, value, side="right")
+    return round(100.0 * (below + upto) / (2.0 * len(population)), 1)
+
+
+def _summary(group: pd.DataFrame, population: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Median/mode of one group; with `population` (sorted values per field), the percentile
+    each median reaches among all clients."""
     out: dict[str, Any] = {"clients": int(len(group))}
     if group.empty:
         return out
+    percentiles: dict[str, float] = {}
     for name, col in NUMERIC.items():
         if col in group.columns:
-            values = pd.to_numeric(group[col], errors="coerce").dropna()
-            if col == "log_income":
-                values = np.expm1(values)
-            out[name] = round(float(values.median()), 2) if len(values) else None
+            values = _numeric(group, col)
+            out[name] = round(float(np.median(values)), 2) if len(values) else None
+            everyone = (population or {}).get(name)
+            if out[name] is not None and everyone is not None and len(everyone):
+                percentiles[name] = _percentile(everyone, float(np.median(values)))
+    if population is not None:
+        out["percentiles"] = percentiles
     for col in CATEGORICAL:
         if col in group.columns:
             mode = group[col].astype(str).mode()
@@ -45,14 +67,18 @@ def _summary(group: pd.DataFrame) -> dict[str, Any]:
 
 
 def median_profiles(features: pd.DataFrame, products: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """{product: {"holders": {...}, "recent_adopters": {...}}} at the features' cutoff."""
+    """{product: {"holders": {...}, "recent_adopters": {...}, "all_clients": {...}}} at the
+    features' cutoff."""
+    population = {name: np.sort(_numeric(features, col)) for name, col in NUMERIC.items() if col in features}
+    everyone = _summary(features)
     result: dict[str, dict[str, Any]] = {}
     for p in products:
         held = pd.to_numeric(features.get(f"hold_{p}_l0", 0), errors="coerce").fillna(0) > 0
         since = pd.to_numeric(features.get(f"months_since_change_{p}", 99), errors="coerce").fillna(99)
         recent = held & (since < RECENT_MONTHS)
         result[p] = {
-            "holders": _summary(features[held]),
-            "recent_adopters": _summary(features[recent]),
+            "holders": _summary(features[held], population),
+            "recent_adopters": _summary(features[recent], population),
+            "all_clients": everyone,
         }
     return result

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from web.components.common import empty_state, error_box, info_box, loading, native_select, section
@@ -14,6 +12,7 @@ from web.state.analytics import AnalyticsState
 S = AnalyticsState
 ACCENT = rx.color("accent", 9)
 SECOND = rx.color("amber", 9)
+TICK = {"fontSize": 12}
 PALETTE = ("#0d9488", "#f59e0b", "#6366f1", "#ef4444", "#22c55e", "#a855f7", "#0ea5e9", "#64748b")
 
 
@@ -84,17 +83,24 @@ def models_body(metric_chart: rx.Component, table: rx.Component) -> rx.Component
 
 
 def uplift_tab() -> rx.Component:
+    # Products down the side (names wrap at the axis width), bars across, legend on top: no
+    # name is cut or tucked under the legend, at laptop or phone width.
     qini_bars = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(data_key="product", interval=0, angle=-30, text_anchor="end", height=60),
-        rx.recharts.y_axis(width=60),
+        rx.recharts.cartesian_grid(stroke_dasharray="3 3", horizontal=False),
+        rx.recharts.x_axis(type_="number", tick=TICK),
+        rx.recharts.y_axis(
+            data_key="product", type_="category", width=S.qini_axis_width, interval=0, tick=TICK
+        ),
+        rx.recharts.reference_line(x=0, stroke=rx.color("gray", 9)),
         rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
+        rx.recharts.legend(vertical_align="top", height=32),
         rx.recharts.bar(
             data_key="qini_random", fill=ACCENT, name=S.t["qini_random"], is_animation_active=False
         ),
         rx.recharts.bar(data_key="qini_aipw", fill=SECOND, name=S.t["qini_aipw"], is_animation_active=False),
         data=S.uplift_rows,
+        layout="vertical",
+        margin={"top": 4, "right": 16, "bottom": 4, "left": 4},
         width="100%",
         height="100%",
     )
@@ -157,7 +163,7 @@ def uplift_tab() -> rx.Component:
             S.t["qini_title"],
             rx.cond(
                 S.uplift_rows.length() > 0,
-                chart_box(qini_bars, "qini-chart"),
+                chart_box(qini_bars, "qini-chart", height=S.qini_height),
                 empty_state(
                     rx.cond(S.uplift_note != "", S.uplift_note, S.t["uplift_absent"]), box_id="no-uplift"
                 ),
@@ -183,21 +189,48 @@ def uplift_tab() -> rx.Component:
     )
 
 
-def profile_bars(data: Any) -> rx.Component:
+def profile_chart() -> rx.Component:
+    """Each group's median as a percentile among all clients: one 0-100 axis for ages, months,
+    counts and euros alike, 50 (the typical client) marked."""
     return rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(type_="number"),
-        rx.recharts.y_axis(data_key="field", type_="category", width=150),
+        rx.recharts.cartesian_grid(stroke_dasharray="3 3", horizontal=False),
+        rx.recharts.x_axis(type_="number", domain=[0, 100], ticks=[0, 25, 50, 75, 100], tick=TICK),
+        rx.recharts.y_axis(
+            data_key="field", type_="category", width=S.profile_axis_width, interval=0, tick=TICK
+        ),
+        rx.recharts.reference_line(x=50, stroke=rx.color("gray", 10), stroke_dasharray="4 4"),
         rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
+        rx.recharts.legend(vertical_align="top", height=32),
         rx.recharts.bar(data_key="holders", fill=ACCENT, name=S.t["holders"], is_animation_active=False),
         rx.recharts.bar(
             data_key="recent", fill=SECOND, name=S.t["recent_adopters"], is_animation_active=False
         ),
-        data=data,
+        data=S.profile_rows,
         layout="vertical",
+        margin={"top": 4, "right": 16, "bottom": 4, "left": 4},
         width="100%",
         height="100%",
+    )
+
+
+def profile_values() -> rx.Component:
+    head = (S.t["measure"], S.t["holders"], S.t["recent_adopters"], S.t["all_clients"])
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in head))),
+            rx.table.body(
+                rx.foreach(
+                    S.profile_table,
+                    lambda row: rx.table.row(
+                        rx.foreach(row, lambda cell: rx.table.cell(cell, white_space="nowrap"))
+                    ),
+                )
+            ),
+            size="1",
+            id="profile-table",
+        ),
+        overflow_x="auto",
+        width="100%",
     )
 
 
@@ -221,9 +254,13 @@ def profiles_tab() -> rx.Component:
                     id="profile-facts",
                 ),
                 rx.text(S.t["profile_numeric"], size="2", weight="bold"),
+                rx.text(S.t["profile_percentile_note"], size="2", color_scheme="gray"),
                 rx.grid(
-                    chart_box(profile_bars(S.profile_other_rows), "profile-chart", height="340px"),
-                    chart_box(profile_bars(S.profile_money_rows), "profile-money-chart", height="220px"),
+                    rx.cond(
+                        S.profile_rows.length() > 0,
+                        chart_box(profile_chart(), "profile-chart", height="460px"),
+                    ),
+                    rx.vstack(rx.text(S.t["profile_values"], size="2", weight="bold"), profile_values()),
                     columns=rx.breakpoints(initial="1", lg="2"),
                     spacing="4",
                     width="100%",

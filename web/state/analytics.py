@@ -81,6 +81,14 @@ class AnalyticsState(AppState):
         return views.uplift_rows((self.comparison or {}).get("uplift"), names)
 
     @rx.var
+    def qini_axis_width(self) -> int:
+        return views.axis_width([r["product"] for r in self.uplift_rows])
+
+    @rx.var
+    def qini_height(self) -> str:
+        return f"{90 + 56 * len(self.uplift_rows)}px"
+
+    @rx.var
     def uplift_note(self) -> str:
         uplift = (self.comparison or {}).get("uplift")
         if isinstance(uplift, dict) and uplift.get("available") is False:
@@ -121,15 +129,15 @@ class AnalyticsState(AppState):
 
     @rx.var
     def profile_rows(self) -> list[dict[str, Any]]:
-        return views.profile_chart(self.selected_profile.get("profile"), self.lang)
+        return views.profile_percentiles(self.selected_profile.get("profile"), self.lang)
 
     @rx.var
-    def profile_money_rows(self) -> list[dict[str, Any]]:
-        return views.profile_chart(self.selected_profile.get("profile"), self.lang, money=True)
+    def profile_table(self) -> list[list[str]]:
+        return views.profile_table(self.selected_profile.get("profile"), self.lang)
 
     @rx.var
-    def profile_other_rows(self) -> list[dict[str, Any]]:
-        return views.profile_chart(self.selected_profile.get("profile"), self.lang, money=False)
+    def profile_axis_width(self) -> int:
+        return views.axis_width([r["field"] for r in self.profile_rows])
 
     @rx.var
     def profile_facts(self) -> list[str]:

@@ -515,32 +515,74 @@ PROFILE_CATEGORICAL: tuple[str, ...] = ("segment", "sex", "join_channel", "clust
 PROFILE_MONEY: tuple[str, ...] = ("income", "spend_6m", "inflow_6m")
 
 
-def profile_chart(
-    profile: dict[str, Any] | None, lang: str, money: bool | None = None
-) -> list[dict[str, Any]]:
-    """Rows {"field", "holders", "recent"} of the median profile (holders vs recent adopters);
-    money=True: the EUR fields only, False: the others (one scale per chart)."""
+def _groups(profile: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(holders, recent adopters, all clients) of a product profile; {} where absent."""
+    holders = profile.get("holders") if isinstance(profile.get("holders"), dict) else profile
+    recent = profile.get("recent_adopters")
+    everyone = profile.get("all_clients")
+    return (
+        holders or {},
+        recent if isinstance(recent, dict) else {},
+        everyone if isinstance(everyone, dict) else {},
+    )
+
+
+def profile_percentiles(profile: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
+    """Rows {"field", "holders", "recent"} for one chart: where each group's median sits among
+    all clients (percentile, 0-100; 50 = the typical client). Ages, months, counts and euros
+    share this one axis, so no field vanishes next to a bigger one; None: no such median."""
     if not isinstance(profile, dict):
         return []
-    holders = profile.get("holders") if isinstance(profile.get("holders"), dict) else profile
-    recent = profile.get("recent_adopters") if isinstance(profile.get("recent_adopters"), dict) else {}
+    holders, recent, _ = _groups(profile)
+    hp = holders.get("percentiles") if isinstance(holders.get("percentiles"), dict) else {}
+    rp = recent.get("percentiles") if isinstance(recent.get("percentiles"), dict) else {}
     rows = []
     for field in PROFILE_NUMERIC:
-        if money is not None and (field in PROFILE_MONEY) != money:
-            continue
-        h, r = _number((holders or {}).get(field)), _number((recent or {}).get(field))
+        h, r = _number(hp.get(field)), _number(rp.get(field))
         if h is None and r is None:
             continue
-        rows.append({"field": label(lang, "profile_field", field), "holders": h or 0.0, "recent": r or 0.0})
+        rows.append({"field": label(lang, "profile_field", field), "holders": h, "recent": r})
     return rows
+
+
+def profile_value(field: str, value: Any) -> str:
+    """A median in its unit: '42 000 €', '34', '88'."""
+    number = _number(value)
+    if number is None:
+        return "—"
+    if field in PROFILE_MONEY:
+        return f"{number:,.0f} €".replace(",", " ")
+    return f"{number:,.0f}".replace(",", " ") if number == round(number) else f"{number:.1f}"
+
+
+def profile_table(profile: dict[str, Any] | None, lang: str) -> list[list[str]]:
+    """[field, holders, recent adopters, all clients] medians in their units (the chart's
+    percentiles say where they sit; these say what they are)."""
+    if not isinstance(profile, dict):
+        return []
+    holders, recent, everyone = _groups(profile)
+    rows = []
+    for field in PROFILE_NUMERIC:
+        values = [g.get(field) for g in (holders, recent, everyone)]
+        if all(_number(v) is None for v in values):
+            continue
+        rows.append([label(lang, "profile_field", field), *(profile_value(field, v) for v in values)])
+    return rows
+
+
+def axis_width(labels: list[str], min_px: int = 90, max_px: int = 170) -> int:
+    """Width of a category axis for these labels: the longest word fits on one line and
+    longer labels wrap into two (Recharts wraps axis ticks at the axis width)."""
+    longest = max((len(w) for lab in labels for w in str(lab).split()), default=0)
+    half = max((len(str(lab)) + 1) // 2 for lab in labels) if labels else 0
+    return max(min_px, min(max_px, 7 * max(longest, half) + 16))
 
 
 def profile_facts(profile: dict[str, Any] | None, lang: str) -> list[str]:
     """'Segment: Student' lines of the typical holder (categorical fields and group sizes)."""
     if not isinstance(profile, dict):
         return []
-    holders = profile.get("holders") if isinstance(profile.get("holders"), dict) else profile
-    recent = profile.get("recent_adopters") if isinstance(profile.get("recent_adopters"), dict) else {}
+    holders, recent, _ = _groups(profile)
     facts = []
     if holders and "clients" in holders:
         facts.append(f"{text(lang, 'holders')}: {holders['clients']}")
