@@ -17,7 +17,6 @@ import web.web  # noqa: F401  (registers every state, as the running app does)
 from web import api_client
 from web.i18n import LABELS, TEXTS, texts
 from web.state import history as history_module
-from web.state import views
 from web.state.analytics import AnalyticsState
 from web.state.base import error_text
 from web.state.client import ClientState
@@ -25,6 +24,7 @@ from web.state.history import HistoryState, validate_operation
 from web.state.home import HomeState
 from web.state.login import LoginState
 from web.state.register import RegisterState, validate_registration
+from web.views import panel
 
 
 @pytest.fixture
@@ -519,10 +519,10 @@ def test_qini_curves_accept_the_documented_shapes() -> None:
             "dela_fin": {"qini_curve": [{"x": 0.5, "y": 0.7}]},
         },
     }
-    rows = views.qini_curves(uplift)
+    rows = panel.qini_curves(uplift)
     assert rows[1] == {"x": 0.5, "all": 3.0, "tjcr_fin": 1.5, "dela_fin": 0.7}
-    assert views.qini_series(rows) == ["all", "dela_fin", "tjcr_fin"]
-    assert views.qini_curves({"available": False}) == [] and views.qini_curves(None) == []
+    assert panel.qini_series(rows) == ["all", "dela_fin", "tjcr_fin"]
+    assert panel.qini_curves({"available": False}) == [] and panel.qini_curves(None) == []
 
 
 def test_graphql_errors_and_outages_become_api_errors() -> None:
