@@ -8,7 +8,7 @@ import pandas as pd
 from core.analytics.profiles import median_profiles
 
 
-def test_group_medians_come_with_their_percentile_among_all_clients() -> None:
+def test_groups_come_with_their_mean_percentile_rank_among_all_clients() -> None:
     n = 1000
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
@@ -25,9 +25,9 @@ def test_group_medians_come_with_their_percentile_among_all_clients() -> None:
     holders, recent, everyone = profile["holders"], profile["recent_adopters"], profile["all_clients"]
     assert (holders["clients"], recent["clients"], everyone["clients"]) == (200, 100, n)
     assert holders["age"] == 89.5 and everyone["age"] == 49.5
-    assert holders["percentiles"]["age"] == 90.0  # 89.5 sits above 90% of clients
-    assert recent["percentiles"]["age"] == 95.0
-    # half the clients hold no product, half one: a median of 0.5 sits in the middle
-    assert holders["products_held"] == 0.5 and holders["percentiles"]["products_held"] == 50.0
-    assert 0.0 <= holders["percentiles"]["income"] <= 100.0
-    assert "percentiles" not in everyone
+    assert holders["percentile_ranks"]["age"] == 90.0  # the average holder is above 90% of clients
+    assert recent["percentile_ranks"]["age"] == 95.0
+    # ties count half: spread like all clients (half hold no product, half one) reads 50
+    assert holders["products_held"] == 0.5 and holders["percentile_ranks"]["products_held"] == 50.0
+    assert 0.0 <= holders["percentile_ranks"]["income"] <= 100.0
+    assert "percentile_ranks" not in everyone

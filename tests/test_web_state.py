@@ -450,6 +450,7 @@ async def test_analytics_loads_charts(api: FakeApi) -> None:
     assert state.qini_rows == []  # no curve points in this evaluation: the chart is left out
     assert [r["policy"] for r in state.policy_rows] == ["uplift", "random"]
     assert state.policy_rows[0]["incremental"] == 41.5
+    assert state.policy_table == [["uplift", "41.5", "0.004", "0.6"], ["random", "10", "0.001", "—"]]
     assert state.product == "tjcr_fin" and state.product_options[0] == ["tjcr_fin", "Кредитная карта"]
     # one percentile axis for years, euros and counts alike; the medians in their units beside
     assert state.profile_rows == [
@@ -464,7 +465,7 @@ async def test_analytics_loads_charts(api: FakeApi) -> None:
     ]
     assert 90 <= state.profile_axis_width <= 170 and 90 <= state.qini_axis_width <= 170
     assert "Сегмент: Частный клиент" in state.profile_facts
-    state.set_product("dela_fin")  # a profile without percentiles (an older API): the table only
+    state.set_product("dela_fin")  # a profile without ranks (an older API): the table only
     assert state.profile_rows == [] and state.profile_table == [["Возраст", "55", "—", "—"]]
     assert state.picked_client == "7"
 

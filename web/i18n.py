@@ -184,11 +184,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_profiles": ("Профилей нет: нет данных.", "No profiles: no data."),
     "profile_numeric": ("Медианный профиль", "Median profile"),
     "profile_typical": ("Типичный клиент", "Typical client"),
-    "profile_percentile_note": (
-        "Где медиана группы среди всех клиентов банка: перцентиль от 0 до 100. 50 — как у типичного "
-        "клиента, 80 — больше, чем у 80% клиентов.",
-        "Where the group's median sits among all the bank's clients: a percentile from 0 to 100. 50 is "
-        "the typical client, 80 is more than 80% of clients have.",
+    "profile_rank_note": (
+        "Где группа среди всех клиентов банка: средний перцентиль её клиентов, от 0 до 100. 50 — как "
+        "у клиентов в целом, 70 — клиент группы в среднем выше 70% клиентов банка.",
+        "Where the group sits among all the bank's clients: its clients' mean percentile, 0 to 100. "
+        "50 is like clients at large, 70 means its average client is above 70% of the bank's clients.",
     ),
     "profile_values": ("Медианы", "Medians"),
     "all_clients": ("Все клиенты", "All clients"),

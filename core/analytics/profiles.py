@@ -4,9 +4,11 @@ For each product, two groups: its holders at the cutoff, and its recent adopters
 in the last 3 months). Numeric questionnaire and behaviour fields get the median, the
 categorical ones the mode, so a product manager sees "the typical holder" at a glance.
 
-Ages, months, counts and euros share no scale, so each group's median also comes as the
-percentile it reaches among all clients (`percentiles`, 0-100; 50 = the typical client, ties
-counted half): one axis for every field. The all-clients medians come along (`all_clients`).
+Ages, months, counts and euros share no scale, so each group also comes with its members'
+mean percentile rank among all clients per field (`percentile_ranks`, 0-100, ties counted
+half): 50 exactly when the group is spread like all clients, 70 when its average member is
+above 70% of clients. One axis for every field, robust to skewed money and to fields where
+most clients have 0. The all-clients medians come along (`all_clients`).
 """
 
 from __future__ import annotations
@@ -36,29 +38,30 @@ def _numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
     return np.expm1(values) if col == "log_income" else values
 
 
-def _percentile(population: np.ndarray, value: float) -> float:
-    """Mid-rank percentile of `value` among the sorted `population` (0-100)."""
-    below = np.searchsorted(population, value, side="left")
-    upto = np.searchsorted(population, value, side="right")
-    return round(100.0 * (below + upto) / (2.0 * len(population)), 1)
+def _mean_rank(population: np.ndarray, values: np.ndarray) -> float:
+    """Mean mid-rank percentile of `values` among the sorted `population` (0-100): the chance
+    that a member beats a random client, ties counted half; 50 for the population itself."""
+    below = np.searchsorted(population, values, side="left")
+    upto = np.searchsorted(population, values, side="right")
+    return round(float(np.mean(below + upto)) * 50.0 / len(population), 1)
 
 
 def _summary(group: pd.DataFrame, population: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """Median/mode of one group; with `population` (sorted values per field), the percentile
-    each median reaches among all clients."""
+    """Median/mode of one group; with `population` (sorted values per field), the group's
+    mean percentile rank among all clients per field."""
     out: dict[str, Any] = {"clients": int(len(group))}
     if group.empty:
         return out
-    percentiles: dict[str, float] = {}
+    ranks: dict[str, float] = {}
     for name, col in NUMERIC.items():
         if col in group.columns:
             values = _numeric(group, col)
             out[name] = round(float(np.median(values)), 2) if len(values) else None
             everyone = (population or {}).get(name)
-            if out[name] is not None and everyone is not None and len(everyone):
-                percentiles[name] = _percentile(everyone, float(np.median(values)))
+            if len(values) and everyone is not None and len(everyone):
+                ranks[name] = _mean_rank(everyone, values)
     if population is not None:
-        out["percentiles"] = percentiles
+        out["percentile_ranks"] = ranks
     for col in CATEGORICAL:
         if col in group.columns:
             mode = group[col].astype(str).mode()

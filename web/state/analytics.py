@@ -86,7 +86,7 @@ class AnalyticsState(AppState):
 
     @rx.var
     def qini_height(self) -> str:
-        return f"{90 + 56 * len(self.uplift_rows)}px"
+        return f"{40 + 56 * len(self.uplift_rows)}px"
 
     @rx.var
     def uplift_note(self) -> str:
@@ -106,6 +106,18 @@ class AnalyticsState(AppState):
     @rx.var
     def policy_rows(self) -> list[dict[str, Any]]:
         return panel.policy_rows((self.comparison or {}).get("policy"), self.lang)
+
+    @rx.var
+    def policy_table(self) -> list[list[str]]:
+        return panel.policy_table(panel.policy_rows((self.comparison or {}).get("policy"), self.lang))
+
+    @rx.var
+    def policy_height(self) -> str:
+        return f"{40 + 44 * len(self.policy_rows)}px"
+
+    @rx.var
+    def strategy_height(self) -> str:
+        return f"{40 + 44 * len(self.strategy_rows)}px"
 
     @rx.var
     def policy_note(self) -> str:
@@ -129,7 +141,7 @@ class AnalyticsState(AppState):
 
     @rx.var
     def profile_rows(self) -> list[dict[str, Any]]:
-        return panel.profile_percentiles(self.selected_profile.get("profile"), self.lang)
+        return panel.profile_ranks(self.selected_profile.get("profile"), self.lang)
 
     @rx.var
     def profile_table(self) -> list[list[str]]:

@@ -193,6 +193,19 @@ def policy_rows(policy: Any, lang: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: _ordered(r["policy"], POLICY_ORDER))
 
 
+def policy_table(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """[policy, incremental conversions, value per client, share of the oracle] as text."""
+
+    def show(value: Any) -> str:
+        number = _number(value)
+        return "—" if number is None else f"{number:g}"
+
+    return [
+        [str(r["policy"]), show(r["incremental"]), show(r["value"]), show(r.get("share_of_oracle"))]
+        for r in rows
+    ]
+
+
 PROFILE_NUMERIC: tuple[str, ...] = (
     "age",
     "income",
@@ -221,15 +234,15 @@ def _groups(profile: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], di
     )
 
 
-def profile_percentiles(profile: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
-    """Rows {"field", "holders", "recent"} for one chart: where each group's median sits among
-    all clients (percentile, 0-100; 50 = the typical client). Ages, months, counts and euros
-    share this one axis, so no field vanishes next to a bigger one; None: no such median."""
+def profile_ranks(profile: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
+    """Rows {"field", "holders", "recent"} for one chart: each group's mean percentile rank
+    among all clients (0-100; 50 = spread like all clients). Ages, months, counts and euros
+    share this one axis, so no field vanishes next to a bigger one; None: not known."""
     if not isinstance(profile, dict):
         return []
     holders, recent, _ = _groups(profile)
-    hp = holders.get("percentiles") if isinstance(holders.get("percentiles"), dict) else {}
-    rp = recent.get("percentiles") if isinstance(recent.get("percentiles"), dict) else {}
+    hp = holders.get("percentile_ranks") if isinstance(holders.get("percentile_ranks"), dict) else {}
+    rp = recent.get("percentile_ranks") if isinstance(recent.get("percentile_ranks"), dict) else {}
     rows = []
     for field in PROFILE_NUMERIC:
         h, r = _number(hp.get(field)), _number(rp.get(field))
@@ -251,7 +264,7 @@ def profile_value(field: str, value: Any) -> str:
 
 def profile_table(profile: dict[str, Any] | None, lang: str) -> list[list[str]]:
     """[field, holders, recent adopters, all clients] medians in their units (the chart's
-    percentiles say where they sit; these say what they are)."""
+    percentile ranks say where the groups sit; these say what their values are)."""
     if not isinstance(profile, dict):
         return []
     holders, recent, everyone = _groups(profile)
@@ -265,11 +278,13 @@ def profile_table(profile: dict[str, Any] | None, lang: str) -> list[list[str]]:
 
 
 def axis_width(labels: list[str], min_px: int = 90, max_px: int = 170) -> int:
-    """Width of a category axis for these labels: the longest word fits on one line and
-    longer labels wrap into two (Recharts wraps axis ticks at the axis width)."""
-    longest = max((len(w) for lab in labels for w in str(lab).split()), default=0)
-    half = max((len(str(lab)) + 1) // 2 for lab in labels) if labels else 0
-    return max(min_px, min(max_px, 7 * max(longest, half) + 16))
+    """Width of a category axis for these labels: the longest on one line when it fits in
+    `max_px`, else wrapped (Recharts wraps axis ticks at the axis width, between words)."""
+    if not labels:
+        return min_px
+    longest_word = max((len(w) for lab in labels for w in str(lab).split()), default=0)
+    longest = max(len(str(lab)) for lab in labels)
+    return max(min_px, 7 * longest_word + 16, min(max_px, 7 * longest + 16))
 
 
 def profile_facts(profile: dict[str, Any] | None, lang: str) -> list[str]:
