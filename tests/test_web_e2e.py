@@ -13,6 +13,7 @@ import json
 import os
 import random
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -474,8 +475,10 @@ return [...document.querySelectorAll('[role=tab]')]
 
 
 TABLE_FITS = """
-const box = document.querySelector(arguments[0]).closest('.text-table');
-return box.scrollWidth <= box.clientWidth + 1;
+const box = document.querySelector(arguments[0]).getBoundingClientRect();
+return [...document.querySelectorAll(arguments[0] + ' th, ' + arguments[0] + ' td')]
+  .filter(c => c.getBoundingClientRect().right > box.right + 1 || c.scrollWidth > c.clientWidth + 1)
+  .map(c => c.textContent + ' (' + c.scrollWidth + '/' + c.clientWidth + ' px)');
 """
 
 
@@ -484,9 +487,16 @@ def charts_read(browser: Browser, name: str, charts: tuple[str, ...], tables: tu
     tab of the panel is on screen and `tables` fit their width (no sideways scrolling)."""
     for width, height, suffix in (*LAPTOP, ""), (*PHONE, "-phone"):
         browser.set_window(width, height)
+        resized = lambda w=width: abs(int(browser.script("return window.innerWidth")) - w) <= 20  # noqa: E731
+        browser.wait_until(resized, 10, f"the window at {width} px")
+        time.sleep(1.0)  # Recharts redraws on a debounced resize observer
         browser.wait_until(lambda: not browser.script(TABS_FIT), 10, f"every tab on screen at {width} px")
         for table in tables:
-            browser.wait_until(lambda t=table: browser.script(TABLE_FITS, t), 10, f"{table} fits {width} px")
+            browser.wait_until(
+                lambda t=table: not browser.script(TABLE_FITS, t),
+                10,
+                f"{table} fits {width} px: {browser.script(TABLE_FITS, table)}",
+            )
         for chart in charts:
             browser.wait_for(f"{chart} .recharts-bar-rectangle", 30)
             browser.wait_until(

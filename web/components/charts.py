@@ -84,12 +84,27 @@ def side_bars(
     )
 
 
-def text_table(header: rx.Component, rows: Any, table_id: str, wrap: bool = False) -> rx.Component:
+def text_table(
+    header: rx.Component, rows: Any, table_id: str, wrap: bool = False, first_width: str = "25%"
+) -> rx.Component:
     """A table of text cells (`rows`: a list-of-lists var) under `header` (a table row).
     wrap=False: cells on one line, the table scrolls sideways on narrow screens (wide
     numeric tables); wrap=True: the table takes the width it is given (fixed layout, the
-    header cells' widths) and cells wrap between words, so a few columns fit a phone."""
-    fit = {"table_layout": "fixed", "width": "100%", "font_size": "var(--font-size-1)"} if wrap else {}
+    first column `first_width`, the others sharing the rest), small type and cells that wrap
+    between words (never inside one), so a few columns fit a phone."""
+    # Radix puts the <table> inside its own scroll area: the layout goes on it by selector.
+    fit = {
+        "& table": {"tableLayout": "fixed", "width": "100%"},
+        "& th, & td": {
+            "fontSize": "var(--font-size-1)",
+            "paddingLeft": "2px",
+            "paddingRight": "2px",
+            "overflowWrap": "normal",
+            "wordBreak": "normal",
+        },
+        "& th": {"fontSize": "11px"},
+        "& th:first-child": {"width": first_width},
+    }
     space = "normal" if wrap else "nowrap"
     return rx.box(
         rx.table.root(
@@ -104,7 +119,7 @@ def text_table(header: rx.Component, rows: Any, table_id: str, wrap: bool = Fals
             ),
             size="1",
             id=table_id,
-            **fit,
+            style=fit if wrap else {},
         ),
         overflow_x="auto",
         width="100%",

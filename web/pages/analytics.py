@@ -131,10 +131,8 @@ def profile_chart() -> rx.Component:
 
 def profile_values() -> rx.Component:
     head = (S.t["measure"], S.t["holders"], S.t["recent_adopters"], S.t["all_clients"])
-    widths = ("31%", "23%", "23%", "23%")
-    cells = (rx.table.column_header_cell(h, width=w) for h, w in zip(head, widths, strict=True))
-    header = rx.table.row(*cells)
-    return text_table(header, S.profile_table, "profile-table", wrap=True)
+    header = rx.table.row(*(rx.table.column_header_cell(h) for h in head))
+    return text_table(header, S.profile_table, "profile-table", wrap=True, first_width="28%")
 
 
 def profiles_tab() -> rx.Component:

@@ -198,7 +198,9 @@ def policy_table(rows: list[dict[str, Any]]) -> list[list[str]]:
 
     def show(value: Any) -> str:
         number = _number(value)
-        return "—" if number is None else f"{number:g}"
+        if number is None:
+            return "—"
+        return f"{number:.6f}".rstrip("0").rstrip(".") or "0"  # 0.000092, never 9.2e-05
 
     return [
         [str(r["policy"]), show(r["incremental"]), show(r["value"]), show(r.get("share_of_oracle"))]
