@@ -186,11 +186,16 @@ async def store_recommendation(
     strategy: str = STRATEGY,
 ) -> int:
     """Store one recommendation not triggered by an event (API, batch job); the worker's
-    event-triggered ones go through store_triggered_recommendations."""
+    event-triggered ones go through store_triggered_recommendations.
+
+    created_at is the moment of the insert (clock_timestamp), not the start of the caller's
+    transaction (now()): "the latest stored recommendation", which the API serves, must be the
+    one stored last, even when a worker transaction that began earlier stores its row later.
+    """
     return int(
         await conn.fetchval(
-            "INSERT INTO recommendation (client_id, strategy, model_version, items) "
-            "VALUES ($1, $2, $3, $4::jsonb) RETURNING id",
+            "INSERT INTO recommendation (client_id, strategy, model_version, items, created_at) "
+            "VALUES ($1, $2, $3, $4::jsonb, clock_timestamp()) RETURNING id",
             client_id,
             strategy,
             model_version,
@@ -212,8 +217,10 @@ async def store_triggered_recommendations(
     if not rows:
         return {}
     stored = await conn.fetch(
-        "INSERT INTO recommendation (client_id, strategy, model_version, items, trigger_event_id) "
-        "SELECT c, $1, $2, i, e FROM unnest($3::bigint[], $4::jsonb[], $5::uuid[]) AS t(c, i, e) "
+        "INSERT INTO recommendation "
+        "(client_id, strategy, model_version, items, trigger_event_id, created_at) "
+        "SELECT c, $1, $2, i, e, clock_timestamp() "
+        "FROM unnest($3::bigint[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS t(c, i, e, n) ORDER BY n "
         "RETURNING id, trigger_event_id",
         strategy,
         model_version,
@@ -222,6 +229,77 @@ async def store_triggered_recommendations(
         [ev for _, _, ev in rows],
     )
     return {r["trigger_event_id"]: int(r["id"]) for r in stored}
+
+
+# Advisory-lock namespace of "deciding for a client": every path that decides and stores a
+# client's recommendation holds it (API, worker), so two decisions for one change never race.
+DECISION_LOCK = 0x5EC31
+
+
+async def lock_decisions(conn: asyncpg.Connection, client_ids: list[int]) -> None:
+    """Hold the decision lock of each client until the caller's transaction ends (ascending
+    order, so that a worker batch and an API request never deadlock)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, (c % 2147483647)::int) "
+        "FROM (SELECT DISTINCT unnest($2::bigint[]) AS c ORDER BY 1) AS ids",
+        DECISION_LOCK,
+        sorted({int(c) for c in client_ids}),
+    )
+
+
+LATEST_COLUMNS = "id, client_id, created_at, strategy, model_version, items"
+
+
+async def latest_recommendations(
+    conn: asyncpg.Connection, client_ids: list[int]
+) -> dict[int, asyncpg.Record]:
+    """Each client's latest stored recommendation (the one the API serves), by client id."""
+    rows = await conn.fetch(
+        f"SELECT DISTINCT ON (client_id) {LATEST_COLUMNS} FROM recommendation "
+        "WHERE client_id = ANY($1::bigint[]) ORDER BY client_id, created_at DESC, id DESC",
+        sorted({int(c) for c in client_ids}),
+    )
+    return {int(r["client_id"]): r for r in rows}
+
+
+def stored_items(row: asyncpg.Record) -> list[dict[str, Any]]:
+    raw = row["items"]
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    return [dict(i) for i in (value or [])]
+
+
+async def current_or_decide(
+    client_id: int,
+    url: str | None = None,
+    *,
+    models: ModelSet | None = None,
+    rng: random.Random | None = None,
+    explainer: Explainer | None = None,
+) -> dict[str, Any]:
+    """The client's current recommendation: the latest stored one, else a decision made and
+    stored now, under the client's decision lock.
+
+    The API's path (a first visit, a registration). A new client's registration event
+    reaches the worker at about the same moment; whichever of the two comes second finds the
+    other's decision under the lock and serves it, so the offers the page shows and the offer
+    the notification names come from one decision (see Rescorer.process).
+    """
+    async with raw_connection(url or database_url()) as conn, conn.transaction():
+        await lock_decisions(conn, [client_id])
+        row = (await latest_recommendations(conn, [client_id])).get(client_id)
+        if row is not None:
+            return {
+                "client_id": client_id,
+                "model_version": row["model_version"],
+                "offers": stored_items(row),
+                "no_contact_reason": None,
+                "recommendation_id": int(row["id"]),
+                "reused": True,
+            }
+        result = await recommend_for_client(
+            client_id, models=models, rng=rng, store=True, conn=conn, explainer=explainer
+        )
+        return {**result, "reused": False}
 
 
 async def recommend_for_client(
