@@ -133,7 +133,8 @@ class Query:
         rows = await info.context.state.db.fetch(
             "SELECT c.id, c.age, c.segment, c.income::float8 AS income, "
             "(SELECT count(*) FROM holding h WHERE h.client_id = c.id AND h.month = "
-            "(SELECT max(month) FROM holding m WHERE m.client_id = c.id)) AS n_products "
+            "(SELECT max(month) FROM holding m WHERE m.client_id = c.id) AND (c.snapshot_month IS NULL "
+            "OR date_trunc('month', h.month) >= date_trunc('month', c.snapshot_month))) AS n_products "
             f"FROM client c WHERE {' AND '.join(where)} ORDER BY c.id LIMIT ${len(args)}",
             *args,
         )

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.catalog import Catalog, load_catalog
+from core.db.holdings_sql import HOLDINGS_NOW
 from core.db.session import database_url, raw_connection
 from core.decision import Candidate, ClientContext, Contact, load_rules
 from core.domain import OPERATION_CATEGORIES
@@ -77,12 +78,7 @@ async def client_contexts(
         client_ids,
     )
     held: dict[int, set[str]] = {}
-    for r in await conn.fetch(
-        "SELECT h.client_id, h.product_code FROM holding h JOIN (SELECT client_id, max(month) AS m "
-        "FROM holding WHERE client_id = ANY($1) GROUP BY client_id) last "
-        "ON last.client_id = h.client_id AND last.m = h.month",
-        client_ids,
-    ):
+    for r in await conn.fetch(HOLDINGS_NOW, client_ids):
         held.setdefault(int(r["client_id"]), set()).add(r["product_code"])
     contacts: dict[int, list[Contact]] = {}
     for r in await conn.fetch(
