@@ -38,6 +38,7 @@ STRATEGY_METRICS: tuple[str, ...] = (
     "coverage",
     "diversity",
     "novelty",
+    "ratio_to_ceiling",
     "ratio_to_oracle",
 )
 
@@ -48,8 +49,14 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(float(value)) else float(value)
 
 
-STRATEGY_ORDER: tuple[str, ...] = ("uplift_rules", "hybrid", "rules", "cf", "popularity", "llm", "oracle")
-POLICY_ORDER: tuple[str, ...] = ("uplift", "propensity", "rules", "random", "oracle")
+# The reachable rows (simulated data) come last: the Bayes ceiling from observables, the
+# oracle, and the perfect ranking, so every model reads against them.
+STRATEGY_ORDER: tuple[str, ...] = (
+    "uplift_rules", "hybrid", "rules", "cf", "popularity", "llm", "ceiling", "oracle", "perfect",
+)
+POLICY_ORDER: tuple[str, ...] = (
+    "uplift", "propensity", "rules", "random", "ceiling", "ceiling_takeup", "oracle",
+)
 
 
 def _ordered(name: str, order: tuple[str, ...]) -> tuple[int, str]:
