@@ -22,11 +22,11 @@ COPY pyproject.toml ./
 # rebuilt only when pyproject.toml changes), through empty stand-ins for the packages; the
 # stand-ins are then removed: the code lives in /app (PYTHONPATH), beside alembic/ and
 # alembic.ini, which `recsys db upgrade` finds next to the `core` package.
-RUN mkdir core api web \
- && touch README.md core/__init__.py api/__init__.py web/__init__.py \
+RUN mkdir core api web cli \
+ && touch README.md core/__init__.py api/__init__.py web/__init__.py cli/__init__.py \
  && uv pip install --python /opt/venv/bin/python --no-cache --compile-bytecode . \
  && site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
- && rm -rf "$site/core" "$site/api" "$site/web"
+ && rm -rf "$site/core" "$site/api" "$site/web" "$site/cli"
 
 # --- app: API, relay, workers, migrations, data and training jobs ---------------------------
 FROM ${PYTHON_IMAGE} AS app
@@ -52,7 +52,8 @@ COPY alembic.ini ./
 COPY alembic ./alembic
 COPY core ./core
 COPY api ./api
-RUN python -m compileall -q core api alembic
+COPY cli ./cli
+RUN python -m compileall -q core api cli alembic
 USER recsys
 RUN python -c 'import catboost, lightgbm, causalml, api.app, core.events.runtime' \
  && recsys --help >/dev/null

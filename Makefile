@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 venv: $(STAMP)
 
 lint: venv
-	$(BIN)/ruff check core api web tests bench alembic/env.py
+	$(BIN)/ruff check core api web cli tests bench alembic/env.py
 
 typecheck: venv
 	$(BIN)/mypy

@@ -11,19 +11,18 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from api.db import Database
+from core.db.holdings_sql import LATEST_HOLDINGS_MONTH
 
 CLIENT_COLUMNS = (
     "id, age, sex, income::float8 AS income, segment, join_channel, province_code, language, "
     "marketing_consent, contact_opt_out, registered_at, snapshot_month"
 )
 
-# Holdings of each client's latest snapshot month, with the month each product was last added
-# (its first held month when the history has no add event).
-HOLDINGS_SQL = """
-WITH latest AS (
-    SELECT client_id, max(month) AS month FROM holding
-    WHERE client_id = ANY($1::bigint[]) GROUP BY client_id
-)
+# Holdings now (core.db.holdings_sql: the latest snapshot, none after dropping everything),
+# with the month each product was last added (its first held month when the history has no
+# add event).
+HOLDINGS_SQL = f"""
+WITH latest AS ({LATEST_HOLDINGS_MONTH})
 SELECT h.client_id, h.product_code,
     coalesce(
         (SELECT max(e.month) FROM product_event e WHERE e.client_id = h.client_id

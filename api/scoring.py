@@ -136,16 +136,16 @@ async def client_probabilities(url: str, models: ModelSet, client_id: int) -> li
 async def decide_and_store(
     url: str, models: ModelSet, client_id: int, explainer: Explainer
 ) -> dict[str, Any]:
-    """The decision layer's offers for one client now, explained (template or LLM, as the
-    worker does) and stored as a recommendation row; the API's path when none is stored."""
-    from core.services.recommend import recommend_for_client
+    """The client's current recommendation: the latest stored one, else the decision layer's
+    offers now, explained (template or LLM, as the worker does) and stored; the API's path
+    when none is stored (a first visit, a registration). Under the client's decision lock, so
+    a registration the worker decided first is served, not decided a second time."""
+    from core.services.recommend import current_or_decide
 
-    result = await recommend_for_client(
-        client_id, url, models=models, rng=random.Random(), store=True, explainer=explainer
-    )
+    result = await current_or_decide(client_id, url, models=models, rng=random.Random(), explainer=explainer)
     return {
         "offers": result["offers"],
         "recommendation_id": result["recommendation_id"],
-        "model_version": models.version,
+        "model_version": result.get("model_version") or models.version,
         "no_contact_reason": result["no_contact_reason"],
     }

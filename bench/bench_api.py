@@ -29,25 +29,18 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _setup import ensure_population, free_port, migrated_database, recsys, state_home
 
 QUERY = """query($id: ID!) { recommendations(clientId: $id) {
   id strategy modelVersion createdAt noContactReason
   offers { rank probability uplift expectedValue reasonCodes reasonTexts explanation explanationSource
            reasons { feature contribution } product { code kind nameRu nameEn category } } } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -179,36 +172,6 @@ def server_share(metrics: str, operation: str) -> dict[str, float]:
     }
 
 
-def prepare(home: Path, args: argparse.Namespace, out: dict[str, Any]) -> str:
-    from core.catalog import load_catalog
-    from core.data.generate import generate_to_db
-    from core.data.store import upsert_catalog
-    from core.db import migrate
-    from core.db.session import database_url, raw_connection
-    from core.services.training import train_and_save
-
-    url = database_url()
-    migrate.upgrade(url)
-
-    async def _state() -> tuple[int, int]:
-        async with raw_connection(url) as conn:
-            await upsert_catalog(conn, load_catalog())
-            clients = int(await conn.fetchval("SELECT count(*) FROM client"))
-            models = int(await conn.fetchval("SELECT count(*) FROM model_run WHERE kind = 'models'"))
-        return clients, models
-
-    clients, models = asyncio.run(_state())
-    if clients == 0:
-        t = time.perf_counter()
-        asyncio.run(generate_to_db(args.clients, args.months, args.seed, url=url, show_progress=False))
-        out["generate_seconds"] = round(time.perf_counter() - t, 1)
-    if models == 0:
-        t = time.perf_counter()
-        asyncio.run(train_and_save(url))
-        out["train_seconds"] = round(time.perf_counter() - t, 1)
-    return url
-
-
 async def unscored_ids(url: str, seed: int) -> list[int]:
     """Clients without a stored recommendation, shuffled."""
     from core.db.session import raw_connection
@@ -280,16 +243,17 @@ def main() -> None:
     parser.add_argument("--reuse-home", type=Path, default=None, help="state folder with data and models")
     args = parser.parse_args()
 
-    home = args.reuse_home or Path(tempfile.mkdtemp(prefix="rsa-", dir="/tmp"))
-    home.chmod(0o755)
-    os.environ["RECSYS_HOME"] = str(home)
+    home = state_home(args.reuse_home, "rsa-")
     out: dict[str, Any] = {
         "home": str(home),
         "concurrency": args.concurrency,
         "api_workers": args.api_workers,
         "cpu_cores": os.cpu_count(),
     }
-    url = prepare(home, args, out)
+    url = migrated_database()
+    out.update(
+        ensure_population(url, clients=args.clients, months=args.months, seed=args.seed, show_progress=False)
+    )
     have = asyncio.run(scored_ids(url))
     fresh = asyncio.run(unscored_ids(url, args.seed))
     missing = max(0, args.sample - len(have))
@@ -312,18 +276,7 @@ def main() -> None:
     log = home / "bench-api.log"
     with open(log, "wb") as logf:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "core.cli.main",
-                "api",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--workers",
-                str(args.api_workers),
-            ],
+            recsys("api", "--port", str(port), "--log-level", "warning", "--workers", str(args.api_workers)),
             env=env,
             stdout=logf,
             stderr=subprocess.STDOUT,

@@ -22,11 +22,11 @@ import json
 import os
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from _setup import ensure_population, migrated_database, recsys, state_home
 
 
 def start_workers(n: int, env: dict[str, str], home: Path) -> list[tuple[subprocess.Popen[bytes], Path]]:
@@ -37,7 +37,7 @@ def start_workers(n: int, env: dict[str, str], home: Path) -> list[tuple[subproc
             procs.append(
                 (
                     subprocess.Popen(
-                        [sys.executable, "-m", "core.cli.main", "worker"],
+                        recsys("worker"),
                         env=env,
                         stdout=out,
                         stderr=subprocess.STDOUT,
@@ -199,20 +199,15 @@ def main() -> None:
     parser.add_argument("--reuse-home", type=Path, default=None)
     args = parser.parse_args()
 
-    home = args.reuse_home or Path(tempfile.mkdtemp(prefix="rse-", dir="/tmp"))
-    home.chmod(0o755)
-    os.environ["RECSYS_HOME"] = str(home)
+    home = state_home(args.reuse_home, "rse-")
     os.environ.pop("LLM_PROVIDER", None)
 
     import asyncpg
 
-    from core.db import migrate
-    from core.db.session import database_url
     from core.events.broker import ensure_topics, resolve_bootstrap
     from core.settings import get_settings
 
-    url = database_url()
-    migrate.upgrade(url)
+    url = migrated_database()
     bootstrap = resolve_bootstrap(get_settings())
     asyncio.run(ensure_topics(bootstrap))
 
@@ -232,22 +227,7 @@ def main() -> None:
             await conn.close()
 
     if args.reuse_home is None:
-        from core.catalog import load_catalog
-        from core.data.generate import generate_to_db
-        from core.data.store import upsert_catalog
-        from core.models.hybrid import HybridParams
-        from core.services.training import train_and_save
-
-        async def _setup() -> None:
-            conn = await asyncpg.connect(url)
-            try:
-                await upsert_catalog(conn, load_catalog())
-            finally:
-                await conn.close()
-            await generate_to_db(args.clients, args.months, 31, url=url)
-            await train_and_save(url, params=HybridParams(iterations_any=100, iterations_which=100))
-
-        asyncio.run(_setup())
+        ensure_population(url, clients=args.clients, months=args.months, seed=31, quick_models=True)
     every, never = asyncio.run(_clients())
     # Latency clients are kept out of the throughput runs, so that they are still untold.
     clients = never[: int(args.rate * args.seconds) * 2]

@@ -18,16 +18,14 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
+from _setup import ensure_population, free_port, migrated_database, recsys, state_home
 
 RECS = """query($id: ID!) { recommendations(clientId: $id) { offers { product { code } probability
   expectedValue explanation } } }"""
@@ -38,41 +36,12 @@ LOGIN = """mutation($id: ID!) { demoLogin(clientId: $id) { token } }"""
 CATEGORIES = ("groceries", "restaurants", "travel", "auto", "health", "shopping", "utilities")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def prepare_home(args: argparse.Namespace) -> Path:
-    home = args.reuse_home or Path(tempfile.mkdtemp(prefix="rsl-", dir="/tmp"))
-    home.chmod(0o755)
-    os.environ["RECSYS_HOME"] = str(home)
-    if args.reuse_home is not None:
-        return home
-    import asyncpg
-
-    from core.catalog import load_catalog
-    from core.data.generate import generate_to_db
-    from core.data.store import upsert_catalog
-    from core.db import migrate
-    from core.db.session import database_url
-    from core.models.hybrid import HybridParams
-    from core.services.training import train_and_save
-
-    url = database_url()
-    migrate.upgrade(url)
-
-    async def _setup() -> None:
-        conn = await asyncpg.connect(url)
-        try:
-            await upsert_catalog(conn, load_catalog())
-        finally:
-            await conn.close()
-        await generate_to_db(args.clients, 8, 31, url=url)
-        await train_and_save(url, params=HybridParams(iterations_any=100, iterations_which=100))
-
-    asyncio.run(_setup())
+    """The state folder: --reuse-home as it is, else a fresh one with a population (8 months)
+    and a quickly trained model set."""
+    home = state_home(args.reuse_home, "rsl-")
+    if args.reuse_home is None:
+        ensure_population(migrated_database(), clients=args.clients, months=8, seed=31, quick_models=True)
     return home
 
 
@@ -91,7 +60,7 @@ def start_system(home: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     }
     log = open(home / "bench-load-up.log", "ab")  # noqa: SIM115 - the child's output
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli.main", "up", "--no-web"],
+        recsys("up", "--no-web"),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

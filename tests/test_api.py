@@ -583,6 +583,40 @@ async def test_take_and_drop_products(
     assert sorted(r["kind"] for r in kinds) == ["add", "drop"]
 
 
+async def test_a_client_who_dropped_everything_holds_nothing_now(
+    http: httpx.AsyncClient, tokens: dict[str, str], ids: dict[str, int], population: str
+) -> None:
+    """Holdings now are those of the client's latest snapshot: a client whose latest snapshot
+    has no products (all dropped) holds nothing, for the API and for the decision layer,
+    even though an older month still has holding rows."""
+    from datetime import UTC, datetime
+
+    from core.services.recommend import client_contexts
+
+    conn = await asyncpg.connect(population)
+    try:
+        cid = await conn.fetchval(
+            "SELECT c.id FROM client c WHERE c.id NOT IN ($1, $2) AND EXISTS (SELECT 1 FROM holding h "
+            "WHERE h.client_id = c.id AND h.month = c.snapshot_month) ORDER BY c.id LIMIT 1",
+            ids["own"],
+            ids["other"],
+        )
+        # the client drops everything in its latest snapshot (as the monthly file would show)
+        await conn.execute(
+            "DELETE FROM holding h USING client c WHERE h.client_id = $1 AND c.id = h.client_id "
+            "AND h.month = c.snapshot_month",
+            cid,
+        )
+        assert await conn.fetchval("SELECT count(*) FROM holding WHERE client_id = $1", cid) > 0
+        ctx = (await client_contexts(conn, [cid], {}, datetime.now(UTC)))[cid]
+    finally:
+        await conn.close()
+    assert ctx.held == frozenset()
+    query = "query($id: ID!) { client(id: $id) { holdings { product { code } } } }"
+    body = ok(await gql(http, query, {"id": str(cid)}, token=tokens["analyst"]))
+    assert body["client"]["holdings"] == []
+
+
 RESPOND = """mutation($id: ID!, $p: String!, $r: OfferResponse!) {
   respondToOffer(clientId: $id, productCode: $p, response: $r) {
     id offers { product { code } response } } }"""

@@ -27,7 +27,7 @@ def _url_in_subprocess(home: Path) -> str:
     env = {**os.environ, "RECSYS_HOME": str(home)}
     env.pop("DATABASE_URL", None)
     out = subprocess.run(
-        [sys.executable, "-m", "core.cli.main", "db", "url"],
+        [sys.executable, "-m", "cli.main", "db", "url"],
         env=env,
         capture_output=True,
         text=True,

@@ -337,7 +337,7 @@ def _worker_process(url: str, bootstrap: str, home: Path, group: str, log: Path)
     }
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "core.cli.main", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "cli.main", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
 
 

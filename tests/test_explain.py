@@ -497,7 +497,13 @@ def test_feature_phrases() -> None:
     assert feature_phrase("op_loan_payment_recency_days") == tpl.CATEGORY_PHRASES["loan_payment"]
     assert feature_phrase("hold_cco_fin_l0") is not None
     assert "Current account" in feature_phrase("hold_cco_fin_l0")[1]  # type: ignore[index]
-    assert feature_phrase("hold_cco_fin_l6") == tpl.GENERIC_PHRASE  # held then, maybe not now
+    # A past month's holding reads "you used to have" (said only when true, see below).
+    assert "used to have our Current account" in feature_phrase("hold_cco_fin_l6")[1]  # type: ignore[index]
+    nothing = ClientFacts("unknown", "unknown")
+    assert feature_phrase("hold_cco_fin_l0", nothing) is None  # not held: no phrase at all
+    assert feature_phrase("hold_cco_fin_l6", ClientFacts("unknown", "unknown", held=("cco_fin",))) == (
+        feature_phrase("hold_cco_fin_l0")
+    )
     assert feature_phrase("n_add_3m") == feature_phrase("n_add_tjcr_fin") != tpl.GENERIC_PHRASE
     for name in ("age", "log_income", "salary_months_6m", "cluster", "ops_cnt_1m"):
         assert feature_phrase(name) not in (None, tpl.GENERIC_PHRASE), name

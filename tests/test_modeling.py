@@ -81,6 +81,25 @@ def test_evaluation_json_shape(evaluation: dict[str, Any]) -> None:
     assert evaluation["test"]["clients"] > 0 and evaluation["window"]["target_month"]
 
 
+def test_evaluation_reports_what_was_reachable(evaluation: dict[str, Any]) -> None:
+    """Simulated data: the Bayes ceiling from observables and the perfect ranking sit beside
+    the strategies with the same metrics, and every model is read against the ceiling."""
+    strategies, policy = evaluation["strategies"], evaluation["policy"]
+    for name in ("ceiling", "perfect"):
+        assert set(strategies[name]) >= METRICS, name
+    perfect = strategies["perfect"]["map@7"]
+    share_adding = evaluation["test"]["clients_adding"] / evaluation["test"]["clients"]
+    assert perfect == pytest.approx(share_adding, abs=1e-4)  # every adder ranked right
+    assert perfect >= strategies["ceiling"]["map@7"] > strategies["popularity"]["map@7"]
+    assert strategies["ceiling"]["ratio_to_ceiling"] == 1.0
+    vs = strategies["hybrid"]["map@7_vs_ceiling"]
+    assert vs["low"] <= vs["ratio"] <= vs["high"]
+    for name in ("ceiling", "ceiling_takeup"):
+        assert policy[name]["incremental_conversions"] is not None
+        assert policy[name]["incremental_conversions"] <= policy["oracle"]["incremental_conversions"] + 1e-9
+    assert policy["ceiling"]["share_of_ceiling"] == 1.0
+
+
 def test_uplift_and_policy_sections(evaluation: dict[str, Any]) -> None:
     uplift, policy = evaluation["uplift"], evaluation["policy"]
     assert uplift["products"], uplift.get("training")

@@ -201,7 +201,7 @@ async def test_non_strict_skips(db_url: str, santander_sample: Path, tmp_path: P
 
 def test_cli_load_with_limit(db_url: str, santander_sample: Path,
                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.cli.main import app
+    from cli.main import app
     from core.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", db_url)
@@ -217,7 +217,7 @@ def test_cli_load_with_limit(db_url: str, santander_sample: Path,
 
 
 def test_cli_missing_path(tmp_path: Path) -> None:
-    from core.cli.main import app
+    from cli.main import app
 
     result = CliRunner().invoke(app, ["data", "load-santander", str(tmp_path / "nope.csv")])
     assert result.exit_code != 0

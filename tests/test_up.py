@@ -42,7 +42,7 @@ def test_up_serves_the_api_with_relay_and_worker_then_stops_everything(trained_d
     out = home / "up.log"
     with open(out, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "core.cli.main", "up", "--no-web"],
+            [sys.executable, "-m", "cli.main", "up", "--no-web"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -279,6 +280,25 @@ def gql(
     return dict(body["data"])
 
 
+def told_product(system: dict[str, Any], title: str) -> dict[str, str]:
+    """The catalog product a notification title names (in the client's language)."""
+    products = gql(system, "{ products { code nameRu nameEn } }", {})["products"]
+    named = [p for p in products if p["nameRu"] in title or p["nameEn"] in title]
+    assert named, f"no product named in {title!r}"
+    return max(named, key=lambda p: len(p["nameRu"]))
+
+
+def assert_home_shows(browser: Browser, system: dict[str, Any], title: str, timeout: float = 20) -> str:
+    """The offer a notification names is on the home page (Russian names): one decision, one story."""
+    name = told_product(system, title)["nameRu"]
+    browser.wait_until(
+        lambda: any(name in card for card in browser.texts("#offers .offer-card")),
+        timeout,
+        f"the told offer {name!r} on the home page (cards: {browser.texts('#offers .offer-card')})",
+    )
+    return name
+
+
 # --- the bank app --------------------------------------------------------------------------------
 
 
@@ -335,14 +355,25 @@ def test_adding_an_operation_brings_a_live_notification(site: tuple[Browser, dic
     browser.wait_until(lambda: browser.value("#op-amount") == "-950", 10, "the amount typed")
     browser.click("#op-submit")
     browser.wait_for("#op-added", 30)
+    # Straight to the home page: its offers were read before the worker decided; the
+    # notification that arrives must name an offer the page then shows.
+    browser.click("#nav-home")
+    browser.wait_for("#page-home")
     try:
         browser.wait_for("#live-notification", NOTIFY_TIMEOUT_S)  # pushed: no reload
     except TimeoutError as exc:
         raise AssertionError(str(exc) + fail_with_logs(system, browser, "notification")) from exc
-    assert browser.text("#live-notification").strip()
-    assert browser.find("#bell-count") is not None
+    title = browser.text("#live-notification").strip()
+    assert title and browser.find("#bell-count") is not None
+    name = assert_home_shows(browser, system, title)
+    browser.screenshot(shots() / "03-home-after-notification.png")
+
+    browser.click("#nav-history")
+    browser.wait_for("#page-history")
     browser.wait_for("#changes-done", 60)
     assert browser.text("#operations").count("Билеты в Барселону") == 1
+    told_row = [row for row in browser.texts(".change-row") if name in row]
+    assert told_row and "убрано" not in told_row[0], told_row  # the after column has it too
     browser.screenshot(shots() / "03-history.png")
     browser.click("#bell")
     browser.wait_for("#notification-list .notification-item", 10)
@@ -392,11 +423,89 @@ def test_register_a_new_client(site: tuple[Browser, dict[str, Any]]) -> None:
     row = run_sync(fetchrow(system["db"], "SELECT age, sex, segment FROM client WHERE id = $1", new_id))
     assert row is not None and (row["age"], row["sex"], row["segment"]) == (34, "H", "individual")
     browser.screenshot(shots() / "05-register-home.png")
+    if browser.find(".offer-card"):
+        # The worker tells the registration's best offer: the one the page already shows.
+        query = "SELECT title FROM notification WHERE client_id = $1 ORDER BY id DESC LIMIT 1"
+        told = lambda: run_sync(fetchrow(system["db"], query, new_id))  # noqa: E731
+        browser.wait_until(told, NOTIFY_TIMEOUT_S, "the first notification")
+        note = run_sync(fetchrow(system["db"], query, new_id))
+        assert_home_shows(browser, system, note["title"], timeout=5)
+        browser.get(f"{system['base']}/")  # and after a reload (the latest stored decision)
+        browser.wait_for(".offer-card", 60)
+        assert_home_shows(browser, system, note["title"])
     browser.click("#logout")
     browser.wait_for("#page-login", 30)
 
 
 # --- the analytics panel ---------------------------------------------------------------------------
+
+# Every tick label of the chart's axes inside the drawing, clear of the legend and of the
+# other labels of its axis: [] when the labels read, else what is cut or covered.
+LABELS_FIT = """
+const box = document.querySelector(arguments[0]);
+const svg = box && box.querySelector('svg.recharts-surface');
+if (!svg) return ['no chart drawn in ' + arguments[0]];
+const s = svg.getBoundingClientRect();
+const legend = box.querySelector('.recharts-legend-wrapper');
+const l = legend ? legend.getBoundingClientRect() : null;
+const hit = (a, b) =>
+  a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+const problems = [];
+for (const axis of box.querySelectorAll('.recharts-cartesian-axis')) {
+  const ticks = [...axis.querySelectorAll('.recharts-cartesian-axis-tick-value')];
+  const rects = ticks.map(t => t.getBoundingClientRect());
+  rects.forEach((r, i) => {
+    const name = ticks[i].textContent;
+    if (r.left < s.left - 1 || r.right > s.right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1)
+      problems.push('cut: ' + name);
+    if (l && hit(r, l)) problems.push('under the legend: ' + name);
+    for (let j = 0; j < i; j++)
+      if (hit(r, rects[j])) problems.push('overlap: ' + name + ' / ' + ticks[j].textContent);
+  });
+}
+return problems;
+"""
+
+
+TABS_FIT = """
+return [...document.querySelectorAll('[role=tab]')]
+  .filter(t => { const r = t.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth; })
+  .map(t => t.textContent);
+"""
+
+
+TABLE_FITS = """
+const box = document.querySelector(arguments[0]).getBoundingClientRect();
+return [...document.querySelectorAll(arguments[0] + ' th, ' + arguments[0] + ' td')]
+  .filter(c => c.getBoundingClientRect().right > box.right + 1 || c.scrollWidth > c.clientWidth + 1)
+  .map(c => c.textContent + ' (' + c.scrollWidth + '/' + c.clientWidth + ' px)');
+"""
+
+
+def charts_read(browser: Browser, name: str, charts: tuple[str, ...], tables: tuple[str, ...] = ()) -> None:
+    """Screenshots at laptop and phone width; at both, every label of `charts` reads, every
+    tab of the panel is on screen and `tables` fit their width (no sideways scrolling)."""
+    for width, height, suffix in (*LAPTOP, ""), (*PHONE, "-phone"):
+        browser.set_window(width, height)
+        resized = lambda w=width: abs(int(browser.script("return window.innerWidth")) - w) <= 20  # noqa: E731
+        browser.wait_until(resized, 10, f"the window at {width} px")
+        time.sleep(1.0)  # Recharts redraws on a debounced resize observer
+        browser.wait_until(lambda: not browser.script(TABS_FIT), 10, f"every tab on screen at {width} px")
+        for table in tables:
+            browser.wait_until(
+                lambda t=table: not browser.script(TABLE_FITS, t),
+                10,
+                f"{table} fits {width} px: {browser.script(TABLE_FITS, table)}",
+            )
+        for chart in charts:
+            browser.wait_for(f"{chart} .recharts-bar-rectangle", 30)
+            browser.wait_until(
+                lambda chart=chart: not browser.script(LABELS_FIT, chart),
+                10,
+                f"readable labels in {chart} at {width} px: {browser.script(LABELS_FIT, chart)}",
+            )
+        browser.screenshot(shots() / f"{name}{suffix}.png")
+    browser.set_window(*LAPTOP)
 
 
 def test_analytics_panel_renders_charts(site: tuple[Browser, dict[str, Any]]) -> None:
@@ -415,17 +524,22 @@ def test_analytics_panel_renders_charts(site: tuple[Browser, dict[str, Any]]) ->
         raise AssertionError(str(exc) + fail_with_logs(system, browser, "analytics")) from exc
     assert len(browser.find_all("#metric-chart .recharts-bar-rectangle")) == 5  # one bar per strategy
     assert "map@7" in browser.text("#metrics-table")
-    browser.screenshot(shots() / "06-analytics-models.png")
+    charts_read(browser, "06-analytics-models", ("#metric-chart",))
 
     browser.click("#tab-uplift")
     browser.wait_for("#qini-chart .recharts-bar-rectangle", 30)
     browser.wait_for("#qini-curves .recharts-line", 30)
     browser.wait_for("#policy-chart .recharts-bar-rectangle", 30)
-    browser.screenshot(shots() / "07-analytics-uplift.png")
+    # products by name, not code (a long name wraps: its words come in lines of their own)
+    assert "Кредитнаякарта" in browser.text("#qini-chart").replace(" ", "").replace("\n", "")
+    charts_read(browser, "07-analytics-uplift", ("#qini-chart", "#policy-chart"), ("#policy-table",))
 
     browser.click("#tab-profiles")
     browser.wait_for("#profile-chart .recharts-bar-rectangle", 90)
-    browser.screenshot(shots() / "08-analytics-profiles.png")
+    profile = browser.text("#profile-chart")
+    assert all(field in profile for field in ("Возраст", "Доход", "Продуктов")), profile  # one axis for all
+    assert "Все клиенты" in browser.text("#profile-table")
+    charts_read(browser, "08-analytics-profiles", ("#profile-chart",), ("#profile-table",))
 
     browser.click("#tab-client")
     browser.type("#prob-client-search", str(system["client_id"]))
@@ -442,10 +556,28 @@ def test_analytics_panel_renders_charts(site: tuple[Browser, dict[str, Any]]) ->
     columns = browser.texts(".strategy-column")
     assert "Uplift + правила" in columns[0] and "Популярность" in columns[2]
     browser.screenshot(shots() / "10-analytics-try.png")
-    browser.set_window(*PHONE)
+
+
+def test_analytics_charts_from_a_real_evaluation(site: tuple[Browser, dict[str, Any]]) -> None:
+    """`recsys evaluate` on the test population (fast model settings), then the same charts."""
+    from core.models.hybrid import HybridParams
+    from core.services.evaluation import evaluate
+
+    browser, system = site
+    uplift_params = {"min_rows": 60, "min_conversions": 2, "learner": "t", "n_estimators": 20, "max_depth": 3}
+    params = HybridParams(iterations_any=30, iterations_which=30)
+    result = run_sync(evaluate(system["db"], params=params, uplift_params={**uplift_params, "threads": 1}))
     browser.click("#tab-models")
-    browser.wait_for("#metric-chart .recharts-bar-rectangle", 30)
-    browser.screenshot(shots() / "06-analytics-models-phone.png")
+    browser.click("#refresh")
+    browser.wait_until(lambda: "0.0185" not in browser.text("#metrics-table"), 60, "the real run shown")
+    browser.click("#tab-uplift")
+    qini = [c for c, m in (result["uplift"].get("products") or {}).items() if isinstance(m, dict)]
+    if qini:
+        charts_read(browser, "12-real-evaluation-uplift", ("#qini-chart",))
+    else:
+        browser.screenshot(shots() / "12-real-evaluation-uplift.png")
+    browser.click("#tab-profiles")
+    charts_read(browser, "13-real-evaluation-profiles", ("#profile-chart",))
 
 
 def test_pages_say_when_the_api_is_down(site: tuple[Browser, dict[str, Any]]) -> None:

@@ -17,7 +17,6 @@ import web.web  # noqa: F401  (registers every state, as the running app does)
 from web import api_client
 from web.i18n import LABELS, TEXTS, texts
 from web.state import history as history_module
-from web.state import views
 from web.state.analytics import AnalyticsState
 from web.state.base import error_text
 from web.state.client import ClientState
@@ -25,6 +24,7 @@ from web.state.history import HistoryState, validate_operation
 from web.state.home import HomeState
 from web.state.login import LoginState
 from web.state.register import RegisterState, validate_registration
+from web.views import panel
 
 
 @pytest.fixture
@@ -221,6 +221,42 @@ async def test_listener_adds_live_notifications_and_stops_on_logout(ws_api: Any)
     assert not state.live
 
 
+async def test_a_live_notification_brings_the_decision_it_tells_to_the_home_page(
+    api: FakeApi, ws_api: Any
+) -> None:
+    _, outbox = ws_api
+    state = logged_in(ClientState)
+    home = await state.get_state(HomeState)
+    home.recommendation = recommendation(offer(PENSION, 1))  # shown before the worker decided
+    home.responses = {"plan_fin": "DISMISS"}
+    api.recommendations = [recommendation(offer(CARD, 1), offer(DEPOSIT, 2))]  # stored by the worker
+    task = asyncio.create_task(ClientState.listen.fn(state))
+    for _ in range(100):
+        if state.live:
+            break
+        await asyncio.sleep(0.05)
+    await outbox.put(
+        {
+            "id": "n10",
+            "clientId": "7",
+            "createdAt": "2026-01-05T10:00:00Z",
+            "kind": "offer",
+            "title": "Новое предложение: Кредитная карта",
+            "body": "…",
+            "readAt": None,
+            "product": CARD,
+        }
+    )
+    for _ in range(100):
+        if [c.code for c in home.offer_cards] == ["tjcr_fin", "dela_fin"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [c.code for c in home.offer_cards] == ["tjcr_fin", "dela_fin"]
+    assert home.responses == {} and state.unread == 1
+    state.logout()
+    await asyncio.wait_for(task, 5)
+
+
 async def test_listener_reconnects_until_the_session_ends(
     ws_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -414,13 +450,23 @@ async def test_analytics_loads_charts(api: FakeApi) -> None:
     assert state.qini_rows == []  # no curve points in this evaluation: the chart is left out
     assert [r["policy"] for r in state.policy_rows] == ["uplift", "random"]
     assert state.policy_rows[0]["incremental"] == 41.5
+    assert state.policy_table == [["uplift", "41.5", "0.004", "0.6"], ["random", "10", "0.001", "—"]]
     assert state.product == "tjcr_fin" and state.product_options[0] == ["tjcr_fin", "Кредитная карта"]
-    assert state.profile_rows[0] == {"field": "Возраст", "holders": 41.0, "recent": 35.0}
-    assert [r["field"] for r in state.profile_money_rows] == ["Доход"]
-    assert [r["field"] for r in state.profile_other_rows] == ["Возраст"]
+    # one percentile axis for years, euros and counts alike; the medians in their units beside
+    assert state.profile_rows == [
+        {"field": "Возраст", "holders": 58.5, "recent": 40.0},
+        {"field": "Доход", "holders": 81.0, "recent": 74.5},
+        {"field": "Продуктов", "holders": 92.0, "recent": None},
+    ]
+    assert state.profile_table == [
+        ["Возраст", "41", "35", "38"],
+        ["Доход", "60 000 €", "52 000 €", "31 000 €"],
+        ["Продуктов", "3", "—", "1"],
+    ]
+    assert 90 <= state.profile_axis_width <= 170 and 90 <= state.qini_axis_width <= 170
     assert "Сегмент: Частный клиент" in state.profile_facts
-    state.set_product("dela_fin")
-    assert state.profile_rows == [{"field": "Возраст", "holders": 55.0, "recent": 0.0}]
+    state.set_product("dela_fin")  # a profile without ranks (an older API): the table only
+    assert state.profile_rows == [] and state.profile_table == [["Возраст", "55", "—", "—"]]
     assert state.picked_client == "7"
 
     await drive(state.load_probabilities())
@@ -474,10 +520,10 @@ def test_qini_curves_accept_the_documented_shapes() -> None:
             "dela_fin": {"qini_curve": [{"x": 0.5, "y": 0.7}]},
         },
     }
-    rows = views.qini_curves(uplift)
+    rows = panel.qini_curves(uplift)
     assert rows[1] == {"x": 0.5, "all": 3.0, "tjcr_fin": 1.5, "dela_fin": 0.7}
-    assert views.qini_series(rows) == ["all", "dela_fin", "tjcr_fin"]
-    assert views.qini_curves({"available": False}) == [] and views.qini_curves(None) == []
+    assert panel.qini_series(rows) == ["all", "dela_fin", "tjcr_fin"]
+    assert panel.qini_curves({"available": False}) == [] and panel.qini_curves(None) == []
 
 
 def test_graphql_errors_and_outages_become_api_errors() -> None:

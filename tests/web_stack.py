@@ -139,7 +139,7 @@ class Stack:
 
 
 def recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "core.cli.main", *args]
+    return [sys.executable, "-m", "cli.main", *args]
 
 
 def reflex_argv(port: int) -> list[str]:

@@ -184,6 +184,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_profiles": ("Профилей нет: нет данных.", "No profiles: no data."),
     "profile_numeric": ("Медианный профиль", "Median profile"),
     "profile_typical": ("Типичный клиент", "Typical client"),
+    "profile_rank_note": (
+        "Где группа среди всех клиентов банка: средний перцентиль её клиентов, от 0 до 100. 50 — как "
+        "у клиентов в целом, 70 — клиент группы в среднем выше 70% клиентов банка.",
+        "Where the group sits among all the bank's clients: its clients' mean percentile, 0 to 100. "
+        "50 is like clients at large, 70 means its average client is above 70% of the bank's clients.",
+    ),
+    "profile_values": ("Медианы", "Medians"),
+    "all_clients": ("Все клиенты", "All clients"),
+    "measure": ("Показатель", "Measure"),
     "client_id": ("Номер клиента", "Client id"),
     "show": ("Показать", "Show"),
     "held": ("есть", "held"),

@@ -15,7 +15,9 @@ Frames and their columns (dtypes are what the writer expects):
   propensity, window_days, converted, outcome_at (NaT when no conversion).
 - truth (simulator only, not stored in PostgreSQL): client_id, month, product_code,
   p_organic, p_offer (float32): the true take-up probability in that month without and with
-  an offer. Written to Parquet beside the database (Dataset.truth_path).
+  an offer; p_ceiling_organic, p_ceiling_offer (float32): their expectation given what the
+  bank can observe (the Bayes ceiling from observables, simulator/response.py). Written to
+  Parquet beside the database (Dataset.truth_path).
 """
 
 from __future__ import annotations
@@ -71,7 +73,15 @@ OFFER_COLUMNS = (
     "converted",
     "outcome_at",
 )
-TRUTH_COLUMNS = ("client_id", "month", "product_code", "p_organic", "p_offer")
+TRUTH_COLUMNS = (
+    "client_id",
+    "month",
+    "product_code",
+    "p_organic",
+    "p_offer",
+    "p_ceiling_organic",
+    "p_ceiling_offer",
+)
 
 
 def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:

@@ -33,6 +33,8 @@ TRUTH_SCHEMA = pa.schema(
         ("product_code", pa.string()),
         ("p_organic", pa.float32()),
         ("p_offer", pa.float32()),
+        ("p_ceiling_organic", pa.float32()),
+        ("p_ceiling_offer", pa.float32()),
     ]
 )
 

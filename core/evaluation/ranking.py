@@ -52,7 +52,9 @@ def compare(
     products: Sequence[str],
     k: int = K,
 ) -> dict[str, dict[str, Any]]:
-    """Metrics per strategy, plus each one's MAP@k ratio to the oracle when there is one."""
+    """Metrics per strategy, plus each one's MAP@k ratio to the oracle and to the Bayes
+    ceiling from observables when there are ones (simulated data), with paired intervals
+    against popularity and the ceiling."""
     out = {
         name: evaluate_scores(scores, actual, eligible, categories, popularity, products, k)
         for name, scores in strategy_scores.items()
@@ -65,10 +67,20 @@ def compare(
             if name != "popularity":
                 ap = m.average_precision_at_k(actual, masked(np.nan_to_num(scores), eligible), k)
                 out[name][f"map@{k}_vs_popularity"] = paired_ratio_ci(ap, base)
-    if "oracle" in out and out["oracle"][f"map@{k}"] > 0:
-        best = out["oracle"][f"map@{k}"]
-        for metrics in out.values():
-            metrics["ratio_to_oracle"] = round(metrics[f"map@{k}"] / best, 4)
+    for ref in ("oracle", "ceiling"):
+        if ref in out and out[ref][f"map@{k}"] > 0:
+            best = out[ref][f"map@{k}"]
+            for metrics in out.values():
+                metrics[f"ratio_to_{ref}"] = round(metrics[f"map@{k}"] / best, 4)
+    if "ceiling" in strategy_scores:
+        # a model's share of what was reachable, with the same paired interval
+        ceiling_ap = m.average_precision_at_k(
+            actual, masked(np.nan_to_num(strategy_scores["ceiling"]), eligible), k
+        )
+        for name, scores in strategy_scores.items():
+            if name not in ("ceiling", "perfect", "oracle"):
+                ap = m.average_precision_at_k(actual, masked(np.nan_to_num(scores), eligible), k)
+                out[name][f"map@{k}_vs_ceiling"] = paired_ratio_ci(ap, ceiling_ap)
     return out
 
 

@@ -18,11 +18,23 @@ def read_truth(truth_path: str) -> pd.DataFrame:
     return truth
 
 
+TRUE = ("p_organic", "p_offer")
+CEILING = ("p_ceiling_organic", "p_ceiling_offer")  # the Bayes ceiling from observables
+
+
 def truth_matrices(
-    truth_path: str, month: int, ids: np.ndarray, products: tuple[str, ...]
+    truth_path: str,
+    month: int,
+    ids: np.ndarray,
+    products: tuple[str, ...],
+    columns: tuple[str, str] = TRUE,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(p_organic, p_offer) of take-up in `month` (a month index); None when absent."""
+    """(organic, offer) take-up probabilities in `month` (a month index): the true ones, or
+    with `columns=CEILING` their expectation from observables; None when absent (a truth
+    file written before the ceiling existed has no ceiling columns)."""
     truth = read_truth(truth_path)
+    if not set(columns) <= set(truth.columns):
+        return None
     truth = truth[truth["m"].to_numpy() == month]
     if truth.empty:
         return None
@@ -33,6 +45,6 @@ def truth_matrices(
     c = truth["product_code"].map(col).to_numpy()
     organic = np.zeros((len(ids), len(products)))
     offered = np.zeros_like(organic)
-    organic[r, c] = truth["p_organic"].to_numpy()
-    offered[r, c] = truth["p_offer"].to_numpy()
+    organic[r, c] = truth[columns[0]].to_numpy()
+    offered[r, c] = truth[columns[1]].to_numpy()
     return organic, offered

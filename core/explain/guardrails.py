@@ -2,8 +2,10 @@
 
 An LLM can answer in the wrong language, ramble, forget the product, promise approval or a
 rate the bank never offered (a regulatory problem: an explanation is not an offer's terms),
-or echo personal data. Each check is cheap and conservative: a rejected answer only means
-the client gets the template text instead, so false alarms cost little and misses a lot.
+echo personal data, or state something false about the client ("you already have a current
+account" to a client without one, a car purchase that never happened: core.explain.claims).
+Each check is cheap and conservative: a rejected answer only means the client gets the
+template text instead, so false alarms cost little and misses a lot.
 
 `check` returns None when the answer is fine, else a short reason (logged, never the
 answer itself).
@@ -13,6 +15,9 @@ from __future__ import annotations
 
 import re
 
+from core.explain.claim_check import false_claims
+from core.explain.claim_check import normalise as _normalise
+from core.explain.claim_check import stem as _stem
 from core.explain.types import ExplanationRequest
 
 MAX_CHARS = 500
@@ -72,19 +77,6 @@ def _material(req: ExplanationRequest) -> str:
     return "\n".join(parts).casefold()
 
 
-def _stem(word: str) -> str:
-    """A crude stem so that inflected Russian forms match ("кредитную карту" ~ "Кредитная
-    карта"): the word less its last two letters, keeping at least three. Other scripts keep
-    the whole word (English "card" must not match "car")."""
-    if not _CYRILLIC.search(word) or len(word) <= 3:
-        return word
-    return word[: max(3, len(word) - 2)]
-
-
-def _normalise(text: str) -> str:
-    return text.casefold().replace("ё", "е")
-
-
 def mentions_product(answer: str, req: ExplanationRequest) -> bool:
     """Whether the answer names the product: its code, its exact name (case-insensitive),
     or every word of the name in some inflected form (Russian declines nouns)."""
@@ -139,4 +131,8 @@ def check(answer: str, request: ExplanationRequest) -> str | None:
         return problem
     if not mentions_product(text, request):
         return "product not named"
+    wrong = false_claims(text, request.language, request.facts)
+    if wrong:
+        # Claim ids only ("holds:cco_fin", "event:car_purchase"): no client data in logs.
+        return "false claim about the client (" + ", ".join(sorted(c.id for c in wrong)) + ")"
     return None

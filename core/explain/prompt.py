@@ -6,8 +6,10 @@ feature names and contributions are turned into the template's plain phrases fir
 LLM would otherwise quote "op_travel_cnt_3m" or a contribution such as 0.42 to the client.
 
 The system message states the rules the guardrails later check (language, length, naming
-the product, no promises of approval, no rates or numbers that were not given), so that a
-compliant model rarely falls back to the template.
+the product, no promises of approval, no rates or numbers that were not given, no claim
+about the client's products or life events beyond the given ones), so that a compliant
+model rarely falls back to the template. The signals are the template's reasons, each a
+claim true for the client (core.explain.claims), so the model is only told true things.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ SYSTEM_RU = (
     "Правила: отвечай только по-русски; обращайся к клиенту на «вы»; "
     f"1–{MAX_SENTENCES} предложения, не больше {TARGET_CHARS} символов; "
     "обязательно назови продукт так, как он указан; опирайся только на приведённые причины и факты, "
-    "ничего не придумывай; не обещай одобрения и не используй слова «гарантия», «гарантированно», "
-    "«одобрено»; не называй процентные ставки, суммы, проценты и другие числа; "
+    "ничего не придумывай; не утверждай, что у клиента есть или был какой-то продукт или что с ним "
+    "что-то произошло, если этого нет среди причин и фактов; "
+    "не обещай одобрения и не используй слова «гарантия», «гарантированно», «одобрено»; "
+    "не называй процентные ставки, суммы, проценты и другие числа; "
     "не здоровайся и не подписывайся; ответ — только текст объяснения."
 )
 SYSTEM_EN = (
@@ -40,9 +44,11 @@ SYSTEM_EN = (
     "product. Rules: answer in English only; address the client as 'you'; "
     f"1-{MAX_SENTENCES} sentences, at most {TARGET_CHARS} characters; "
     "always name the product exactly as given; use only the reasons and facts given, invent "
-    "nothing; do not promise approval and do not use the words 'guaranteed' or 'approved'; do "
-    "not mention interest rates, amounts, percentages or any other numbers; no greeting, no "
-    "signature; reply with the explanation text only."
+    "nothing; never say the client has or had a product, or that something happened to them, "
+    "unless the reasons or facts say so; "
+    "do not promise approval and do not use the words 'guaranteed' or 'approved'; "
+    "do not mention interest rates, amounts, percentages or any other numbers; "
+    "no greeting, no signature; reply with the explanation text only."
 )
 
 _LABELS = {
@@ -55,7 +61,7 @@ _LABELS = {
         "facts": "Что известно о клиенте (приблизительно)",
         "age": "возрастная группа",
         "income": "уровень дохода",
-        "categories": "частые траты",
+        "categories": "траты за последние месяцы",
         "segment": "сегмент",
         "events": "недавние события",
         "task": "Напиши объяснение для клиента.",
@@ -69,7 +75,7 @@ _LABELS = {
         "facts": "What is known about the client (approximate)",
         "age": "age group",
         "income": "income level",
-        "categories": "frequent spending",
+        "categories": "spending in recent months",
         "segment": "segment",
         "events": "recent events",
         "task": "Write the explanation for the client.",

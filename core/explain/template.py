@@ -10,57 +10,34 @@ Text shape (1-3 sentences): who offers what; why (up to two concrete reasons: th
 events the decision layer linked to the product, then the model's strongest positive
 features, then other life events); optionally one sentence on the role of the offer
 (alternative, exploration, partner offer replacing a product the client takes anyway...).
+
+Every reason is a claim about the client (core.explain.claims) and is said only when it is
+true for the request's facts: a feature becomes words only through a claim whose predicate
+holds, so "you already have X" needs X among the products held now.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from functools import lru_cache
-
 from core.decision import reasons as rc
 from core.domain import LIFE_EVENTS
-from core.explain.types import Explanation, ExplanationRequest, Language
+from core.explain.claims import (
+    CATEGORY_PHRASES,
+    EVENT_CLAIMS,
+    EVENT_PHRASES,
+    EVENT_TOPICS,
+    GENERIC,
+    GENERIC_PHRASE,
+    Claim,
+    Phrase,
+    first_true,
+)
+from core.explain.feature_claims import SILENT_FEATURES, feature_claims
+from core.explain.types import ClientFacts, Explanation, ExplanationRequest, Language
 
 MAX_CHARS = 400
 MAX_REASONS = 2
 
-# Client-facing phrases (second person), each usable after "because" / "потому что".
-# (ru, en) pairs.
-Phrase = tuple[str, str]
-
-EVENT_PHRASES: dict[str, Phrase] = {
-    "car_purchase": ("вы недавно купили автомобиль", "you recently bought a car"),
-    "child": ("в вашей семье недавно появился ребёнок", "you recently had a child"),
-    "relocation": ("вы недавно переехали", "you recently moved home"),
-    "salary_rise": ("ваш доход недавно вырос", "your income went up recently"),
-    "travel": ("вы много путешествуете", "you travel a lot"),
-}
-
-CATEGORY_PHRASES: dict[str, Phrase] = {
-    "salary": ("вы получаете зарплату на счёт в нашем банке", "your salary comes to your account with us"),
-    "pension": ("вы получаете пенсию на счёт в нашем банке", "your pension comes to your account with us"),
-    "transfer": ("вы часто делаете переводы", "you often make transfers"),
-    "cash": ("вы часто снимаете наличные", "you often withdraw cash"),
-    "groceries": ("вы регулярно покупаете продукты", "you regularly buy groceries"),
-    "restaurants": ("вы часто бываете в кафе и ресторанах", "you often eat out"),
-    "utilities": ("вы оплачиваете коммунальные услуги", "you pay utility bills"),
-    "telecom": ("вы оплачиваете связь и интернет", "you pay for phone and internet"),
-    "travel": ("вы часто путешествуете", "you often travel"),
-    "auto": ("у вас есть расходы на автомобиль", "you have car expenses"),
-    "kids": ("у вас есть расходы на детей", "you spend on children"),
-    "health": ("у вас есть расходы на здоровье", "you spend on health"),
-    "home": ("у вас есть расходы на дом", "you spend on your home"),
-    "education": ("вы платите за обучение", "you pay for education"),
-    "entertainment": ("вы тратите на развлечения", "you spend on entertainment"),
-    "shopping": ("вы часто делаете покупки", "you shop often"),
-    "taxes": ("вы платите налоги через банк", "you pay taxes through the bank"),
-    "insurance": ("вы платите за страховку", "you pay for insurance"),
-    "investments": ("вы интересуетесь инвестициями", "you invest"),
-    "loan_payment": ("вы погашаете кредит", "you repay a loan"),
-}
-
-# Plain words for the categories, for prompts ("frequent spending: travel, restaurants").
+# Plain words for the categories, for prompts ("spending in recent months: travel, restaurants").
 CATEGORY_WORDS: dict[str, Phrase] = {
     "salary": ("зарплата", "salary"),
     "pension": ("пенсия", "pension"),
@@ -83,36 +60,6 @@ CATEGORY_WORDS: dict[str, Phrase] = {
     "investments": ("инвестиции", "investments"),
     "loan_payment": ("платежи по кредиту", "loan payments"),
 }
-
-GENERIC_PHRASE: Phrase = (
-    "это соответствует тому, как вы пользуетесь банком",
-    "it fits the way you use the bank",
-)
-_ACTIVE: Phrase = ("вы активно пользуетесь счётом", "you use your account actively")
-_SALARY: Phrase = ("вы регулярно получаете зарплату", "you receive a regular salary")
-_HOLDS_MANY: Phrase = ("вы пользуетесь несколькими нашими продуктами", "you use several of our products")
-_HOLDS: Phrase = ("это дополняет продукты, которые у вас уже есть", "it complements the products you have")
-_NEW_PRODUCTS: Phrase = ("вы недавно оформляли новые продукты", "you recently opened new products")
-_CHANGED: Phrase = ("набор ваших продуктов недавно изменился", "your set of products changed recently")
-_TENURE: Phrase = ("вы давно с нами", "you have been with us for a while")
-_NEW_CLIENT: Phrase = ("вы недавно стали нашим клиентом", "you joined us recently")
-_AGE: Phrase = ("это часто выбирают клиенты вашего возраста", "clients of your age often choose it")
-_INCOME: Phrase = ("это соответствует вашему уровню дохода", "it matches your income level")
-_CLUSTER: Phrase = (
-    "это часто выбирают клиенты с похожими привычками",
-    "clients with similar habits often choose it",
-)
-_SEGMENT: Phrase = ("это подходит клиентам вашего сегмента", "it suits clients like you")
-_SEASON: Phrase = ("сейчас для этого подходящее время года", "it is the right time of year for it")
-
-# Features never turned into words: explaining an offer by them would be discriminatory or
-# would only state the obvious.
-SILENT_FEATURES: frozenset[str] = frozenset(
-    {"sex", "is_deceased", "country", "province_code", "is_foreigner"}
-)
-
-_OP = re.compile(r"^op_(?P<cat>[a-z_]+?)_(?:cnt_\d+m|abs_\d+m|share_\d+m|trend|recency_days)$")
-_HOLD = re.compile(r"^hold_(?P<product>.+)_l(?P<lag>\d+)$")
 
 # The sentence on the role of the offer: the first code present in this order wins.
 ROLE_SENTENCES: tuple[tuple[str, Phrase], ...] = (
@@ -159,80 +106,18 @@ def _pick(phrase: Phrase, language: Language) -> str:
     return phrase[1] if language == "en" else phrase[0]
 
 
-@lru_cache(maxsize=1)
-def _product_names() -> dict[str, Phrase]:
-    """Catalog product names by code; empty when the catalog cannot be read (never fails)."""
-    try:
-        from core.catalog import load_catalog
+def feature_phrase(feature: str, facts: ClientFacts | None = None) -> Phrase | None:
+    """The (ru, en) phrase a model feature may be put into words as; None for features never
+    put into words, or (with `facts`) when no phrase of the feature is true for the client.
 
-        return {p.code: (p.name_ru, p.name_en) for p in load_catalog().products}
-    except Exception:  # the template must work even without a readable catalog
-        return {}
-
-
-def _holding_phrase(product: str, lag: int) -> Phrase:
-    """Named only for the current month: a past holding (lag > 0) may be closed by now."""
-    if lag > 0:
-        return GENERIC_PHRASE
-    name = _product_names().get(product)
-    if name is None:
-        return _HOLDS
-    return (f"у вас уже есть {name[0]}", f"you already use our {name[1]}")
-
-
-_PREFIX_RULES: tuple[tuple[Callable[[str], bool], Phrase], ...] = (
-    (lambda f: f.startswith("ops_"), _ACTIVE),
-    (lambda f: f.startswith("n_held_"), _HOLDS_MANY),
-    (lambda f: f.startswith("n_add_"), _NEW_PRODUCTS),
-    (lambda f: f.startswith(("n_drop_", "months_since_change_")), _CHANGED),
-    (lambda f: f in ("history_months", "seniority_months", "is_primary"), _TENURE),
-    (lambda f: f == "is_new", _NEW_CLIENT),
-    (lambda f: f == "age", _AGE),
-    (lambda f: f in ("log_income", "income", "income_missing"), _INCOME),
-    (lambda f: f == "cluster", _CLUSTER),
-    (lambda f: f in ("segment", "customer_type", "relation_type", "employee_status"), _SEGMENT),
-    (lambda f: f in ("target_month", "is_june"), _SEASON),
-    (lambda f: f == "is_active", _ACTIVE),
-)
-
-
-# Life events and spending categories that tell the same story: one of them is enough.
-EVENT_TOPICS: dict[str, str] = {
-    "car_purchase": "auto",
-    "child": "kids",
-    "relocation": "home",
-    "salary_rise": "salary",
-    "travel": "travel",
-}
-
-
-def _feature_reason(feature: str) -> tuple[str, Phrase] | None:
-    """(topic, phrase) for a feature; the topic lets reason_phrases drop repeats of a story."""
-    if feature in SILENT_FEATURES:
-        return None
-    op = _OP.match(feature)
-    if op is not None and op["cat"] in CATEGORY_PHRASES:
-        return op["cat"], CATEGORY_PHRASES[op["cat"]]
-    hold = _HOLD.match(feature)
-    if hold is not None:
-        phrase = _holding_phrase(hold["product"], int(hold["lag"]))
-        return phrase[1], phrase
-    if feature.startswith("salary_"):
-        return "salary", _SALARY
-    for test, phrase in _PREFIX_RULES:
-        if test(feature):
-            return phrase[1], phrase
-    return GENERIC_PHRASE[1], GENERIC_PHRASE
-
-
-def feature_phrase(feature: str) -> Phrase | None:
-    """The (ru, en) phrase for a model feature name; None for features never put in words.
-
-    Matched by prefix and pattern, so new windows or lags (op_travel_cnt_12m, hold_x_l24)
-    need no change here; an unknown feature gets the generic phrase.
+    Without facts: the preferred phrase (core.explain.claims.feature_claims), for display
+    of what a feature means; a text for a client always goes through the facts.
     """
-    found = _feature_reason(feature)
-    return None if found is None else found[1]
+    claims = feature_claims(feature)
+    if not claims:
+        return None
+    claim = claims[0] if facts is None else first_true(claims, facts)
+    return None if claim is None else claim.phrase
 
 
 def _linked_events(codes: tuple[str, ...]) -> list[str]:
@@ -240,34 +125,41 @@ def _linked_events(codes: tuple[str, ...]) -> list[str]:
     return [by_code[c] for c in codes if c in by_code]
 
 
-def reason_phrases(req: ExplanationRequest) -> list[str]:
-    """The client-facing reasons, strongest first, one per topic, in the request's language.
+def reason_claims(req: ExplanationRequest) -> list[Claim]:
+    """The true claims that explain this offer, strongest first, one per topic.
 
     Order: life events the decision layer tied to this product (LIFE_EVENT_* codes), then
     features that pushed the score up (largest contribution first; negative ones argue
-    against the offer and are left out), then the client's other life events. A travel
-    event and travel spending are one topic ("you travel a lot" is said once). The generic
-    phrase is kept only when nothing concrete is left.
+    against the offer and are left out), each as the first of its claims that is true for
+    the client (core.explain.claims), then the client's other life events. A claim whose
+    predicate fails for req.facts is never used, whatever the feature or code asked for.
+    A travel event and travel spending are one topic ("you travel a lot" is said once).
+    The generic claim is kept only when nothing concrete is left.
     """
-    topics: list[str] = []
-    phrases: list[Phrase] = []
+    facts = req.facts
+    chosen: list[Claim] = []
 
-    def add(topic: str, phrase: Phrase) -> None:
-        if topic not in topics:
-            topics.append(topic)
-            phrases.append(phrase)
+    def add(claim: Claim | None) -> None:
+        if claim is not None and claim.true_for(facts) and all(c.topic != claim.topic for c in chosen):
+            chosen.append(claim)
 
     for event in _linked_events(req.reason_codes):
-        add(EVENT_TOPICS[event], EVENT_PHRASES[event])
+        add(EVENT_CLAIMS[event])
     positive = sorted((f for f in req.top_features if f[1] > 0), key=lambda f: (-f[1], f[0]))
     for name, _ in positive:
-        found = _feature_reason(name)
-        if found is not None:
-            add(*found)
-    for event in req.facts.life_events:
-        add(EVENT_TOPICS[event], EVENT_PHRASES[event])
-    concrete = [p for p in phrases if p != GENERIC_PHRASE]
-    return [_pick(p, req.language) for p in (concrete or phrases)]
+        claims = feature_claims(name)
+        if claims:
+            add(first_true(claims, facts))
+    for event in facts.life_events:
+        add(EVENT_CLAIMS[event])
+    concrete = [c for c in chosen if c is not GENERIC]
+    return concrete or chosen
+
+
+def reason_phrases(req: ExplanationRequest) -> list[str]:
+    """The texts of reason_claims in the request's language (also the LLM prompt's signals,
+    so an LLM is only ever told true things about the client)."""
+    return [c.text(req.language) for c in reason_claims(req)]
 
 
 def _role_sentence(req: ExplanationRequest) -> str | None:
@@ -340,10 +232,13 @@ __all__ = [
     "CATEGORY_PHRASES",
     "CATEGORY_WORDS",
     "EVENT_PHRASES",
+    "EVENT_TOPICS",
     "GENERIC_PHRASE",
     "MAX_CHARS",
+    "SILENT_FEATURES",
     "TemplateExplainer",
     "feature_phrase",
+    "reason_claims",
     "reason_phrases",
     "render",
 ]

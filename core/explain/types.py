@@ -10,6 +10,7 @@ only those buckets.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -36,6 +37,17 @@ AGE_BANDS: tuple[tuple[int, str], ...] = (
 )
 MINOR_BAND = "<18"
 INCOME_BANDS: tuple[str, ...] = ("low", "middle", "high", UNKNOWN)
+# Yes/no facts about the client's behaviour at decision time (core.explain.facts defines
+# each from the feature row); a claim may rest on them. Closed, so free text cannot enter.
+FLAGS: tuple[str, ...] = (
+    "salary_regular",  # a salary inflow in at least half of the last 6 months
+    "active",  # many operations in the cutoff month
+    "new_products",  # opened a product within the last 3 months
+    "products_changed",  # opened or closed a product within the last 3 months
+    "new_client",  # joined within the last 6 months
+    "long_tenure",  # with the bank for at least 2 years
+)
+_PRODUCT_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 LOW_INCOME_BELOW_EUR = 60_000.0
 HIGH_INCOME_FROM_EUR = 150_000.0
 MAX_CATEGORIES = 3
@@ -72,9 +84,15 @@ def income_band(income: float | None) -> str:
 class ClientFacts:
     """Coarse, non-identifying facts about a client, the only client data explainers see.
 
+    They are also what every claim an explanation makes about the client is checked
+    against (core.explain.claims), so they describe the client *at decision time*.
+
     recent_categories: up to MAX_CATEGORIES operation categories (core.domain), most
-    relevant first. life_events: names from core.domain.LIFE_EVENTS, sorted, so that two
-    equal sets of facts compare (and cache) equal.
+    relevant first. life_events: names from core.domain.LIFE_EVENTS. held: product codes the
+    client holds now; held_before: codes held within the last year but not now;
+    frequent_categories: operation categories with regular operations lately; flags: names
+    from FLAGS that are true. Sets are stored sorted, so that two equal sets of facts compare
+    (and cache) equal.
     """
 
     age_band: str
@@ -82,10 +100,15 @@ class ClientFacts:
     recent_categories: tuple[str, ...] = ()
     segment: str | None = None
     life_events: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
+    held_before: tuple[str, ...] = ()
+    frequent_categories: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "recent_categories", tuple(self.recent_categories))
-        object.__setattr__(self, "life_events", tuple(sorted(set(self.life_events))))
+        for name in ("life_events", "held", "held_before", "frequent_categories", "flags"):
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
         bands = {MINOR_BAND, UNKNOWN, *(label for _, label in AGE_BANDS)}
         if self.age_band not in bands:
             raise ValueError(f"ClientFacts.age_band: unknown band {self.age_band!r}")
@@ -102,6 +125,18 @@ class ClientFacts:
         unknown = set(self.life_events) - set(LIFE_EVENTS)
         if unknown:
             raise ValueError(f"ClientFacts.life_events: unknown {sorted(unknown)}")
+        unknown = set(self.frequent_categories) - set(OPERATION_CATEGORIES)
+        if unknown:
+            raise ValueError(f"ClientFacts.frequent_categories: unknown {sorted(unknown)}")
+        unknown = set(self.flags) - set(FLAGS)
+        if unknown:
+            raise ValueError(f"ClientFacts.flags: unknown {sorted(unknown)}")
+        for name in ("held", "held_before"):
+            bad = [c for c in getattr(self, name) if not _PRODUCT_CODE.match(c)]
+            if bad:
+                raise ValueError(f"ClientFacts.{name}: not product codes {bad}")
+        if set(self.held) & set(self.held_before):
+            raise ValueError("ClientFacts: a product cannot be held now and only before")
 
 
 def client_facts(
@@ -110,13 +145,21 @@ def client_facts(
     categories: Iterable[str] = (),
     segment: str | None = None,
     life_events: Iterable[str] = (),
+    *,
+    held: Iterable[str] = (),
+    held_before: Iterable[str] = (),
+    frequent_categories: Iterable[str] = (),
+    flags: Iterable[str] = (),
 ) -> ClientFacts:
     """Bucket a client's exact data into ClientFacts (the exact values are dropped here).
 
     categories: the client's operation categories, most relevant first (e.g. by spend);
     repeats are dropped and only the first MAX_CATEGORIES kept, because a short list is all
-    an explanation uses and a long one would fingerprint the client.
+    an explanation uses and a long one would fingerprint the client. held_before loses the
+    products in held (held now wins). core.explain.facts.history_facts gives the keyword
+    arguments from a feature row.
     """
+    now = set(held)
     cats: list[str] = []
     for c in categories:
         if c not in cats:
@@ -127,6 +170,10 @@ def client_facts(
         recent_categories=tuple(cats[:MAX_CATEGORIES]),
         segment=segment,
         life_events=tuple(life_events),
+        held=tuple(now),
+        held_before=tuple(set(held_before) - now),
+        frequent_categories=tuple(frequent_categories),
+        flags=tuple(flags),
     )
 
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from core.catalog import Catalog, load_catalog
 from core.db.session import raw_connection
 from core.evaluation.ranking import compare
-from core.evaluation.truth import truth_matrices
+from core.evaluation.truth import CEILING, TRUE, truth_matrices
 from core.features import build_features, label_columns, load_frames_db, make_labels, month_start
 from core.features.frames import FeatureFrames
 from core.llm.client import ChatClient, LLMUnavailable
@@ -33,11 +33,17 @@ from core.settings import get_settings
 
 
 def oracle_scores(
-    truth_path: str, offers: pd.DataFrame, month: int, ids: np.ndarray, products: tuple[str, ...]
+    truth_path: str,
+    offers: pd.DataFrame,
+    month: int,
+    ids: np.ndarray,
+    products: tuple[str, ...],
+    columns: tuple[str, str] = TRUE,
 ) -> np.ndarray | None:
-    """True probability of each (client, product) addition in `month` (None if no truth rows):
-    with the offer's effect where the client was shown an offer that month."""
-    matrices = truth_matrices(truth_path, month, ids, products)
+    """Probability of each (client, product) addition in `month` (None if no truth rows):
+    with the offer's effect where the client was shown an offer that month. The true one
+    (the oracle), or with `columns=CEILING` the Bayes ceiling from observables."""
+    matrices = truth_matrices(truth_path, month, ids, products, columns)
     if matrices is None:
         return None
     organic, offered = matrices
@@ -105,9 +111,11 @@ async def evaluate(
         if truth_path:
             snapshots = sorted(pd.to_datetime(frames.holdings["month"]).drop_duplicates())
             offers = await _treated_offers(conn, windows.target_month, snapshots)
-            oracle = oracle_scores(truth_path, offers, windows.target_month, ids, products)
-            if oracle is not None:
-                scores["oracle"] = oracle
+            for name, columns in (("oracle", TRUE), ("ceiling", CEILING)):
+                probs = oracle_scores(truth_path, offers, windows.target_month, ids, products, columns)
+                if probs is not None:
+                    scores[name] = probs
+            scores["perfect"] = actual.astype(float)  # the additions themselves
         categories = [catalog[p].category for p in products]
         popularity = np.clip(models.baselines["popularity"].rates, 1e-6, 1.0)  # type: ignore[attr-defined]
         result = compare(scores, actual, eligible, categories, popularity, products)

@@ -14,11 +14,17 @@ from core.catalog import Catalog
 from core.decision import Decision, DecisionRules, decide
 from core.explain import ExplanationRequest, client_facts
 from core.explain.service import Explainer
-from core.services.recommend import ScoredClient, offer_items
+from core.services.scored import ScoredClient, offer_items
 
 
 def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> ExplanationRequest:
+    """The request for one offer. Its facts are the client at decision time (history from
+    the scored feature row): every claim the text makes is checked against them
+    (core.explain.claims). Held now = held in the scored month *and* in the decision
+    context: ctx.held is the client's latest holdings month, which for a client who has
+    since dropped everything is an earlier month (those products then read as held before)."""
     ctx = scored.ctx
+    history = scored.history
     return ExplanationRequest(
         product_code=offer["product_code"],
         product_name=offer["name"],
@@ -27,7 +33,17 @@ def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> Explanat
         reason_codes=tuple(offer["reason_codes"]),
         reason_texts=tuple(offer["reason_texts"]),
         top_features=tuple((str(f), float(c)) for f, c in offer.get("reasons", [])),
-        facts=client_facts(ctx.age, ctx.income, scored.recent_categories, ctx.segment, scored.life_events),
+        facts=client_facts(
+            ctx.age,
+            ctx.income,
+            scored.recent_categories,
+            ctx.segment,
+            scored.life_events,
+            held=ctx.held & set(history.held_now),
+            held_before=history.held_before,
+            frequent_categories=history.frequent_categories,
+            flags=history.flags,
+        ),
     )
 
 

@@ -14,7 +14,6 @@ import json
 import math
 import random
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,23 +22,19 @@ import numpy as np
 import pandas as pd
 
 from core.catalog import Catalog, load_catalog
+from core.db.holdings_sql import HOLDINGS_NOW
 from core.db.session import database_url, raw_connection
-from core.decision import (
-    Candidate,
-    ClientContext,
-    Contact,
-    Decision,
-    DecisionRules,
-    explain_reason,
-    load_rules,
-)
+from core.decision import Candidate, ClientContext, Contact, load_rules
 from core.domain import OPERATION_CATEGORIES
+from core.explain.facts import history_facts
 from core.explain.service import Explainer
 from core.features import build_features_db
 from core.features.life_events import detect_life_events
 from core.models.base import eligibility_mask
 from core.services.analytics import NotFound
+from core.services.explanations import decide_and_explain
 from core.services.registry import ModelSet, load_latest
+from core.services.scored import ScoredClient
 
 CONTACT_LOOKBACK_DAYS = 90
 STRATEGY = "uplift+rules"
@@ -52,19 +47,6 @@ _SPENDING = frozenset(OPERATION_CATEGORIES) - {
     "taxes",
     "loan_payment",
 }
-
-
-@dataclass
-class ScoredClient:
-    """Everything the decision layer and the explainer need about one client, scored now."""
-
-    client_id: int
-    ctx: ClientContext
-    candidates: list[Candidate]
-    life_events: list[str]
-    hybrid_only: list[dict[str, Any]]
-    recent_categories: tuple[str, ...]
-    income: float | None
 
 
 def _context(
@@ -96,12 +78,7 @@ async def client_contexts(
         client_ids,
     )
     held: dict[int, set[str]] = {}
-    for r in await conn.fetch(
-        "SELECT h.client_id, h.product_code FROM holding h JOIN (SELECT client_id, max(month) AS m "
-        "FROM holding WHERE client_id = ANY($1) GROUP BY client_id) last "
-        "ON last.client_id = h.client_id AND last.m = h.month",
-        client_ids,
-    ):
+    for r in await conn.fetch(HOLDINGS_NOW, client_ids):
         held.setdefault(int(r["client_id"]), set()).add(r["product_code"])
     contacts: dict[int, list[Contact]] = {}
     for r in await conn.fetch(
@@ -160,6 +137,7 @@ async def score_clients(
     uplift = models.uplift_scores(X)
     ok = eligibility_mask(X, models.products, catalog)
     categories = _recent_categories(X)
+    histories = history_facts(X, models.products)
     # Python floats once for the whole batch: per-element numpy scalar calls cost more than
     # the decision layer itself at hundreds of clients per batch.
     p_rows = p_take.tolist()
@@ -190,24 +168,9 @@ async def score_clients(
             ],
             recent_categories=categories[i],
             income=contexts[cid].income,
+            history=histories[i],
         )
     return out
-
-
-def offer_items(
-    decision: Decision, ctx: ClientContext, catalog: Catalog, rules: DecisionRules
-) -> list[dict[str, Any]]:
-    """The decision's offers as stored and served: names and reason texts in the client's language."""
-    return [
-        {
-            **o.as_dict(),
-            "name": catalog[o.product_code].name_ru
-            if ctx.language == "ru"
-            else catalog[o.product_code].name_en,
-            "reason_texts": [explain_reason(code, ctx.language, rules) for code in o.reason_codes],
-        }
-        for o in decision.offers
-    ]
 
 
 async def store_recommendation(
@@ -219,11 +182,16 @@ async def store_recommendation(
     strategy: str = STRATEGY,
 ) -> int:
     """Store one recommendation not triggered by an event (API, batch job); the worker's
-    event-triggered ones go through store_triggered_recommendations."""
+    event-triggered ones go through store_triggered_recommendations.
+
+    created_at is the moment of the insert (clock_timestamp), not the start of the caller's
+    transaction (now()): "the latest stored recommendation", which the API serves, must be the
+    one stored last, even when a worker transaction that began earlier stores its row later.
+    """
     return int(
         await conn.fetchval(
-            "INSERT INTO recommendation (client_id, strategy, model_version, items) "
-            "VALUES ($1, $2, $3, $4::jsonb) RETURNING id",
+            "INSERT INTO recommendation (client_id, strategy, model_version, items, created_at) "
+            "VALUES ($1, $2, $3, $4::jsonb, clock_timestamp()) RETURNING id",
             client_id,
             strategy,
             model_version,
@@ -245,8 +213,10 @@ async def store_triggered_recommendations(
     if not rows:
         return {}
     stored = await conn.fetch(
-        "INSERT INTO recommendation (client_id, strategy, model_version, items, trigger_event_id) "
-        "SELECT c, $1, $2, i, e FROM unnest($3::bigint[], $4::jsonb[], $5::uuid[]) AS t(c, i, e) "
+        "INSERT INTO recommendation "
+        "(client_id, strategy, model_version, items, trigger_event_id, created_at) "
+        "SELECT c, $1, $2, i, e, clock_timestamp() "
+        "FROM unnest($3::bigint[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS t(c, i, e, n) ORDER BY n "
         "RETURNING id, trigger_event_id",
         strategy,
         model_version,
@@ -255,6 +225,77 @@ async def store_triggered_recommendations(
         [ev for _, _, ev in rows],
     )
     return {r["trigger_event_id"]: int(r["id"]) for r in stored}
+
+
+# Advisory-lock namespace of "deciding for a client": every path that decides and stores a
+# client's recommendation holds it (API, worker), so two decisions for one change never race.
+DECISION_LOCK = 0x5EC31
+
+
+async def lock_decisions(conn: asyncpg.Connection, client_ids: list[int]) -> None:
+    """Hold the decision lock of each client until the caller's transaction ends (ascending
+    order, so that a worker batch and an API request never deadlock)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, (c % 2147483647)::int) "
+        "FROM (SELECT DISTINCT unnest($2::bigint[]) AS c ORDER BY 1) AS ids",
+        DECISION_LOCK,
+        sorted({int(c) for c in client_ids}),
+    )
+
+
+LATEST_COLUMNS = "id, client_id, created_at, strategy, model_version, items"
+
+
+async def latest_recommendations(
+    conn: asyncpg.Connection, client_ids: list[int]
+) -> dict[int, asyncpg.Record]:
+    """Each client's latest stored recommendation (the one the API serves), by client id."""
+    rows = await conn.fetch(
+        f"SELECT DISTINCT ON (client_id) {LATEST_COLUMNS} FROM recommendation "
+        "WHERE client_id = ANY($1::bigint[]) ORDER BY client_id, created_at DESC, id DESC",
+        sorted({int(c) for c in client_ids}),
+    )
+    return {int(r["client_id"]): r for r in rows}
+
+
+def stored_items(row: asyncpg.Record) -> list[dict[str, Any]]:
+    raw = row["items"]
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    return [dict(i) for i in (value or [])]
+
+
+async def current_or_decide(
+    client_id: int,
+    url: str | None = None,
+    *,
+    models: ModelSet | None = None,
+    rng: random.Random | None = None,
+    explainer: Explainer | None = None,
+) -> dict[str, Any]:
+    """The client's current recommendation: the latest stored one, else a decision made and
+    stored now, under the client's decision lock.
+
+    The API's path (a first visit, a registration). A new client's registration event
+    reaches the worker at about the same moment; whichever of the two comes second finds the
+    other's decision under the lock and serves it, so the offers the page shows and the offer
+    the notification names come from one decision (see Rescorer.process).
+    """
+    async with raw_connection(url or database_url()) as conn, conn.transaction():
+        await lock_decisions(conn, [client_id])
+        row = (await latest_recommendations(conn, [client_id])).get(client_id)
+        if row is not None:
+            return {
+                "client_id": client_id,
+                "model_version": row["model_version"],
+                "offers": stored_items(row),
+                "no_contact_reason": None,
+                "recommendation_id": int(row["id"]),
+                "reused": True,
+            }
+        result = await recommend_for_client(
+            client_id, models=models, rng=rng, store=True, conn=conn, explainer=explainer
+        )
+        return {**result, "reused": False}
 
 
 async def recommend_for_client(
@@ -286,7 +327,6 @@ async def recommend_for_client(
     if scored is None:
         raise NotFound(f"client {client_id} not found or has no data at {models.serve_cutoff}")
     from core.explain import make_explainer
-    from core.services.explanations import decide_and_explain  # imports this module: late import
 
     decision, offers = await decide_and_explain(
         scored, catalog, rules, rng or random.Random(), explainer or make_explainer()

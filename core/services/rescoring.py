@@ -6,6 +6,13 @@ decision layer per event, stores one recommendation per event (trigger_event_id)
 the best offer is one the client has not been told about lately (`told_recently`) writes the
 explained notification, logs the contact in offer_log (so the decision layer's contact cap
 and cooling-off see it next time) and queues the notification for the notifications topic.
+
+One decision, one story: the notification names the top offer of the row stored for its
+event, and that row is the client's latest (created_at is the insert's clock time), the one
+the API serves. A registration is decided once: the API decides as the client registers
+(current_or_decide) and the worker serves that decision for the registration event instead
+of drawing its own; both hold the client's decision lock, so whichever comes second finds
+the other's row.
 Idempotence: each event is claimed in processed_event in the same transaction as its
 effects; replays and duplicates drop out at the claim.
 """
@@ -26,8 +33,16 @@ from core.decision import Contact, DecisionRules, load_rules
 from core.events.outbox import EVENT_TYPES, add_notification_events
 from core.explain.service import Explainer
 from core.services.explanations import decide_and_explain
-from core.services.recommend import STRATEGY, ScoredClient, score_clients, store_triggered_recommendations
+from core.services.recommend import (
+    STRATEGY,
+    latest_recommendations,
+    lock_decisions,
+    score_clients,
+    store_triggered_recommendations,
+    stored_items,
+)
 from core.services.registry import ModelSet
+from core.services.scored import ScoredClient
 
 CONSUMER = "worker"
 NOTIFY_REPEAT_DAYS = 30
@@ -159,6 +174,11 @@ class Rescorer:
         if not todo:
             return []
         clients = sorted({e.client_id for e in todo})
+        # The API decides under the same lock (current_or_decide): a registration decided
+        # there first is served here, never decided twice with two different draws.
+        await lock_decisions(conn, clients)
+        registered = [e.client_id for e in todo if e.event_type == "client_registered"]
+        decided = await latest_recommendations(conn, registered) if registered else {}
         scored = await score_clients(conn, self.models, clients, now, self.catalog)
         missing = [e for e in todo if e.client_id not in scored]
         if missing:
@@ -167,7 +187,9 @@ class Rescorer:
         # made), then write the batch's rows in a few statements, not a few per event.
         plans: list[_Plan] = []
         for ev in todo:
-            plan = await self._decide(ev, scored[ev.client_id], now)
+            first = decided.pop(ev.client_id, None) if ev.event_type == "client_registered" else None
+            reuse = stored_items(first) if first is not None else None
+            plan = await self._decide(ev, scored[ev.client_id], now, reuse)
             scored[ev.client_id] = plan.scored
             plans.append(plan)
         rec_ids = await store_triggered_recommendations(
@@ -184,11 +206,18 @@ class Rescorer:
             for p in plans
         ]
 
-    async def _decide(self, ev: ClientEvent, s: ScoredClient, now: datetime) -> _Plan:
-        # Seeded by the event: a replay after a crash decides exactly as the first attempt did.
-        _, offers = await decide_and_explain(
-            s, self.catalog, self.rules, random.Random(ev.event_id.int), self.explainer
-        )
+    async def _decide(
+        self, ev: ClientEvent, s: ScoredClient, now: datetime, reuse: list[dict[str, Any]] | None = None
+    ) -> _Plan:
+        """`reuse`: the offers of the decision the API already stored for this registration
+        (the page shows them): stored again for this event and told, not decided anew."""
+        if reuse is not None:
+            offers = reuse
+        else:
+            # Seeded by the event: a replay after a crash decides exactly as the first did.
+            _, offers = await decide_and_explain(
+                s, self.catalog, self.rules, random.Random(ev.event_id.int), self.explainer
+            )
         top = offers[0] if offers else None
         if top is None or top["product_code"] in told_recently(s, now):
             return _Plan(ev, s, offers, notify=False)

@@ -9,7 +9,9 @@ snapshots and are scored on the offers after (temporal, like the take-up evaluat
 - policy.<name>: incremental conversions of each policy with one offer to BUDGET of the
   clients. Off-policy from the logged test offers (IPW and doubly robust, each row a
   treat/hold-out decision reweighted by its logged propensity) and, on simulated data,
-  exactly from the truth over the whole test month population. Policies choose among the
+  exactly from the truth over the whole test month population, where `ceiling` (expected
+  uplift from observables, the best a model could target) and `ceiling_takeup` (expected
+  take-up from observables) join the policies. Policies choose among the
   products that have an uplift model, so they compete on the same candidates.
 """
 
@@ -20,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.evaluation.truth import read_truth, truth_matrices
+from core.evaluation.truth import CEILING, read_truth, truth_matrices
 from core.services.uplift_data import feature_matrix
 
 TEST_MONTHS = 4
 BUDGET = 0.2
-POLICIES = ("uplift", "propensity", "rules", "random", "oracle")
+POLICIES = ("uplift", "propensity", "rules", "random", "oracle", "ceiling", "ceiling_takeup")
 
 
 def split_offers(offers: pd.DataFrame, test_months: int = TEST_MONTHS) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -252,6 +254,11 @@ async def uplift_and_policy_sections(
         if matrices is not None:
             true_pop = matrices[1] - matrices[0]
             pop_scores["oracle"] = true_pop
+        # the Bayes ceiling from observables: expected uplift, and expected take-up
+        ceiling = truth_matrices(truth_path, test_cutoff + 1, X["client_id"].to_numpy(), products, CEILING)
+        if ceiling is not None and true_pop is not None:
+            pop_scores["ceiling"] = ceiling[1] - ceiling[0]
+            pop_scores["ceiling_takeup"] = ceiling[0]
     exact = population_policies(pop_scores, candidates, true_pop)
     policy: dict[str, Any] = {"budget_share": BUDGET, "candidates": sorted(fitted)}
     for name in POLICIES:
@@ -269,4 +276,9 @@ async def uplift_and_policy_sections(
         for name in POLICIES:
             if name in policy and policy[name].get("incremental_conversions") is not None:
                 policy[name]["share_of_oracle"] = round(policy[name]["incremental_conversions"] / best, 4)
+    if "ceiling" in policy and policy["ceiling"].get("incremental_conversions"):
+        reach = policy["ceiling"]["incremental_conversions"]
+        for name in POLICIES:
+            if name in policy and policy[name].get("incremental_conversions") is not None:
+                policy[name]["share_of_ceiling"] = round(policy[name]["incremental_conversions"] / reach, 4)
     return uplift, policy, fitted

@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
+from web.components.charts import ACCENT, PALETTE, SECOND, chart_box, legend, side_bars, text_table
 from web.components.common import empty_state, error_box, info_box, loading, native_select, section
 from web.components.layout import page
 from web.components.offers import offer_card
 from web.state.analytics import AnalyticsState
 
 S = AnalyticsState
-ACCENT = rx.color("accent", 9)
-SECOND = rx.color("amber", 9)
-PALETTE = ("#0d9488", "#f59e0b", "#6366f1", "#ef4444", "#22c55e", "#a855f7", "#0ea5e9", "#64748b")
-
-
-def chart_box(chart: rx.Component, box_id: str, height: str = "300px") -> rx.Component:
-    return rx.box(chart, id=box_id, class_name="chart", width="100%", height=height, min_width="0")
 
 
 def models_tab() -> rx.Component:
-    metric_chart = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(data_key="strategy", interval=0, angle=-20, text_anchor="end", height=50),
-        rx.recharts.y_axis(width=60),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.bar(data_key=S.metric_chart_key, fill=ACCENT, name=S.metric, is_animation_active=False),
-        data=S.strategy_rows,
-        width="100%",
-        height="100%",
+    metric_chart = side_bars(S.strategy_rows, "strategy", 100, [(S.metric_chart_key, ACCENT, S.metric)])
+    header = rx.table.row(
+        rx.table.column_header_cell(S.t["strategy"]),
+        rx.foreach(S.metric_keys, lambda k: rx.table.column_header_cell(k, white_space="nowrap")),
     )
-    table = rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell(S.t["strategy"]),
-                    rx.foreach(S.metric_keys, lambda k: rx.table.column_header_cell(k, white_space="nowrap")),
-                )
-            ),
-            rx.table.body(
-                rx.foreach(
-                    S.metric_table,
-                    lambda row: rx.table.row(
-                        rx.foreach(row, lambda cell: rx.table.cell(cell, white_space="nowrap"))
-                    ),
-                )
-            ),
-            size="1",
-            id="metrics-table",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
+    table = text_table(header, S.metric_table, "metrics-table")
     return rx.cond(
         S.has_comparison,
         models_body(metric_chart, table),
@@ -75,7 +41,7 @@ def models_body(metric_chart: rx.Component, table: rx.Component) -> rx.Component
                 native_select(S.metric_options, S.metric, S.set_metric, "metric-select"),
                 max_width="16em",
             ),
-            chart_box(metric_chart, "metric-chart"),
+            chart_box(metric_chart, "metric-chart", height=S.strategy_height),
         ),
         section(S.t["tab_models"], table),
         width="100%",
@@ -84,19 +50,12 @@ def models_body(metric_chart: rx.Component, table: rx.Component) -> rx.Component
 
 
 def uplift_tab() -> rx.Component:
-    qini_bars = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(data_key="product", interval=0, angle=-30, text_anchor="end", height=60),
-        rx.recharts.y_axis(width=60),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
-        rx.recharts.bar(
-            data_key="qini_random", fill=ACCENT, name=S.t["qini_random"], is_animation_active=False
-        ),
-        rx.recharts.bar(data_key="qini_aipw", fill=SECOND, name=S.t["qini_aipw"], is_animation_active=False),
-        data=S.uplift_rows,
-        width="100%",
-        height="100%",
+    qini_bars = side_bars(
+        S.uplift_rows,
+        "product",
+        S.qini_axis_width,
+        [("qini_random", ACCENT, S.t["qini_random"]), ("qini_aipw", SECOND, S.t["qini_aipw"])],
+        reference_x=0,
     )
     qini_lines = rx.recharts.line_chart(
         rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
@@ -117,47 +76,20 @@ def uplift_tab() -> rx.Component:
         width="100%",
         height="100%",
     )
-    policy_chart = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(data_key="policy"),
-        rx.recharts.y_axis(width=60),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.bar(
-            data_key="incremental", fill=ACCENT, name=S.t["incremental"], is_animation_active=False
-        ),
-        data=S.policy_rows,
-        width="100%",
-        height="100%",
-    )
-    policy_table = rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                rx.table.column_header_cell(S.t["policy"]),
-                rx.table.column_header_cell(S.t["incremental"]),
-                rx.table.column_header_cell(S.t["policy_value"]),
-                rx.table.column_header_cell(S.t["share_of_oracle"]),
-            )
-        ),
-        rx.table.body(
-            rx.foreach(
-                S.policy_rows,
-                lambda r: rx.table.row(
-                    rx.table.cell(r["policy"].to(str)),
-                    rx.table.cell(r["incremental"].to(str)),
-                    rx.table.cell(r["value"].to(str)),
-                    rx.table.cell(rx.cond(r["share_of_oracle"], r["share_of_oracle"].to(str), "—")),
-                ),
-            )
-        ),
-        size="1",
-        id="policy-table",
-    )
+    policy_chart = side_bars(S.policy_rows, "policy", 100, [("incremental", ACCENT, S.t["incremental"])])
+    head = (S.t["policy"], S.t["incremental"], S.t["policy_value"], S.t["share_of_oracle"])
+    header = rx.table.row(*(rx.table.column_header_cell(h) for h in head))
+    policy_table = text_table(header, S.policy_table, "policy-table", wrap=True)
     return rx.vstack(
         section(
             S.t["qini_title"],
             rx.cond(
                 S.uplift_rows.length() > 0,
-                chart_box(qini_bars, "qini-chart"),
+                rx.vstack(
+                    legend([(ACCENT, S.t["qini_random"]), (SECOND, S.t["qini_aipw"])]),
+                    chart_box(qini_bars, "qini-chart", height=S.qini_height),
+                    width="100%",
+                ),
                 empty_state(
                     rx.cond(S.uplift_note != "", S.uplift_note, S.t["uplift_absent"]), box_id="no-uplift"
                 ),
@@ -169,8 +101,8 @@ def uplift_tab() -> rx.Component:
             rx.cond(
                 S.policy_rows.length() > 0,
                 rx.vstack(
-                    chart_box(policy_chart, "policy-chart"),
-                    rx.box(policy_table, overflow_x="auto"),
+                    chart_box(policy_chart, "policy-chart", height=S.policy_height),
+                    policy_table,
                     width="100%",
                 ),
                 empty_state(
@@ -183,22 +115,24 @@ def uplift_tab() -> rx.Component:
     )
 
 
-def profile_bars(data: Any) -> rx.Component:
-    return rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(type_="number"),
-        rx.recharts.y_axis(data_key="field", type_="category", width=150),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
-        rx.recharts.bar(data_key="holders", fill=ACCENT, name=S.t["holders"], is_animation_active=False),
-        rx.recharts.bar(
-            data_key="recent", fill=SECOND, name=S.t["recent_adopters"], is_animation_active=False
-        ),
-        data=data,
-        layout="vertical",
-        width="100%",
-        height="100%",
+def profile_chart() -> rx.Component:
+    """Each group's mean percentile rank among all clients: one 0-100 axis for ages, months,
+    counts and euros alike, 50 (spread like all clients) marked."""
+    return side_bars(
+        S.profile_rows,
+        "field",
+        S.profile_axis_width,
+        [("holders", ACCENT, S.t["holders"]), ("recent", SECOND, S.t["recent_adopters"])],
+        domain=[0, 100],
+        ticks=[0, 25, 50, 75, 100],
+        reference_x=50,
     )
+
+
+def profile_values() -> rx.Component:
+    head = (S.t["measure"], S.t["holders"], S.t["recent_adopters"], S.t["all_clients"])
+    header = rx.table.row(*(rx.table.column_header_cell(h) for h in head))
+    return text_table(header, S.profile_table, "profile-table", wrap=True, first_width="28%")
 
 
 def profiles_tab() -> rx.Component:
@@ -216,14 +150,22 @@ def profiles_tab() -> rx.Component:
                 ),
                 rx.flex(
                     rx.foreach(S.profile_facts, lambda f: rx.badge(f, variant="soft", size="2")),
-                    gap="2",
+                    spacing="2",
                     wrap="wrap",
                     id="profile-facts",
                 ),
                 rx.text(S.t["profile_numeric"], size="2", weight="bold"),
+                rx.text(S.t["profile_rank_note"], size="2", color_scheme="gray"),
                 rx.grid(
-                    chart_box(profile_bars(S.profile_other_rows), "profile-chart", height="340px"),
-                    chart_box(profile_bars(S.profile_money_rows), "profile-money-chart", height="220px"),
+                    rx.cond(
+                        S.profile_rows.length() > 0,
+                        rx.vstack(
+                            legend([(ACCENT, S.t["holders"]), (SECOND, S.t["recent_adopters"])]),
+                            chart_box(profile_chart(), "profile-chart", height="440px"),
+                            width="100%",
+                        ),
+                    ),
+                    rx.vstack(rx.text(S.t["profile_values"], size="2", weight="bold"), profile_values()),
                     columns=rx.breakpoints(initial="1", lg="2"),
                     spacing="4",
                     width="100%",
@@ -250,25 +192,15 @@ def client_picker(picker_id: str) -> rx.Component:
             min_width="14em",
             flex="2",
         ),
-        gap="2",
+        spacing="2",
         wrap="wrap",
         width="100%",
     )
 
 
 def client_tab() -> rx.Component:
-    chart = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(type_="number", unit="%"),
-        rx.recharts.y_axis(data_key="product", type_="category", width=170),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.bar(
-            data_key="probability", fill=ACCENT, name=S.t["probability"], is_animation_active=False
-        ),
-        data=S.probability_chart,
-        layout="vertical",
-        width="100%",
-        height="100%",
+    chart = side_bars(
+        S.probability_chart, "product", 170, [("probability", ACCENT, S.t["probability"])], unit="%"
     )
     return section(
         S.t["conversion_title"],
@@ -286,7 +218,7 @@ def client_tab() -> rx.Component:
                         S.probability_rows,
                         lambda r: rx.cond(r.held, rx.badge(r.name, " · ", S.t["held"], color_scheme="gray")),
                     ),
-                    gap="2",
+                    spacing="2",
                     wrap="wrap",
                 ),
                 width="100%",
@@ -326,8 +258,8 @@ def try_tab() -> rx.Component:
                     id="strategy-" + o[0],
                 ),
             ),
-            gap="5",
-            row_gap="2",
+            column_gap="var(--space-5)",
+            row_gap="var(--space-2)",
             wrap="wrap",
         ),
         rx.button(S.t["compare"], on_click=S.compare_strategies, loading=S.compare_loading, id="compare"),
@@ -350,7 +282,7 @@ def analytics_page() -> rx.Component:
             rx.tabs.trigger(S.t["tab_profiles"], value="profiles", id="tab-profiles"),
             rx.tabs.trigger(S.t["tab_client"], value="client", id="tab-client"),
             rx.tabs.trigger(S.t["tab_try"], value="try", id="tab-try"),
-            wrap="wrap",
+            style={"flexWrap": "wrap", "overflowX": "visible"},
         ),
         rx.tabs.content(rx.box(models_tab(), padding_top="1em"), value="models"),
         rx.tabs.content(rx.box(uplift_tab(), padding_top="1em"), value="uplift"),

@@ -9,8 +9,8 @@ import reflex as rx
 
 from web import api_client
 from web.i18n import label
-from web.state import views
 from web.state.base import AppState, error_text, is_no_model
+from web.views import bank, formatting, offers, panel
 from web.vocab import STRATEGIES
 
 
@@ -35,7 +35,7 @@ class AnalyticsState(AppState):
     probabilities_loading: bool = False
 
     strategies: list[str] = ["UPLIFT_RULES", "HYBRID", "POPULARITY"]
-    columns: list[views.StrategyColumn] = []
+    columns: list[panel.StrategyColumn] = []
     compare_loading: bool = False
     compare_error: str = ""
 
@@ -51,34 +51,42 @@ class AnalyticsState(AppState):
 
     @rx.var
     def evaluated_at(self) -> str:
-        return views.short_datetime((self.comparison or {}).get("createdAt")) or "—"
+        return formatting.short_datetime((self.comparison or {}).get("createdAt")) or "—"
 
     @rx.var
     def strategy_rows(self) -> list[dict[str, Any]]:
-        rows = views.strategy_rows(self.comparison)
-        return [{**{views.chart_key(k): v for k, v in r.items()}, "strategy": r["strategy"]} for r in rows]
+        rows = panel.strategy_rows(self.comparison)
+        return [{**{panel.chart_key(k): v for k, v in r.items()}, "strategy": r["strategy"]} for r in rows]
 
     @rx.var
     def metric_keys(self) -> list[str]:
-        return views.metric_keys(views.strategy_rows(self.comparison))
+        return panel.metric_keys(panel.strategy_rows(self.comparison))
 
     @rx.var
     def metric_options(self) -> list[list[str]]:
-        return [[k, k] for k in views.metric_keys(views.strategy_rows(self.comparison))]
+        return [[k, k] for k in panel.metric_keys(panel.strategy_rows(self.comparison))]
 
     @rx.var
     def metric_chart_key(self) -> str:
-        return views.chart_key(self.metric)
+        return panel.chart_key(self.metric)
 
     @rx.var
     def metric_table(self) -> list[list[str]]:
-        rows = views.strategy_rows(self.comparison)
-        return views.metric_table(rows, views.metric_keys(rows))
+        rows = panel.strategy_rows(self.comparison)
+        return panel.metric_table(rows, panel.metric_keys(rows))
 
     @rx.var
     def uplift_rows(self) -> list[dict[str, Any]]:
-        names = {str(p.get("code")): views.product_name(p, self.lang) for p in self.products_raw}
-        return views.uplift_rows((self.comparison or {}).get("uplift"), names)
+        names = {str(p.get("code")): formatting.product_name(p, self.lang) for p in self.products_raw}
+        return panel.uplift_rows((self.comparison or {}).get("uplift"), names)
+
+    @rx.var
+    def qini_axis_width(self) -> int:
+        return panel.axis_width([r["product"] for r in self.uplift_rows])
+
+    @rx.var
+    def qini_height(self) -> str:
+        return f"{40 + 56 * len(self.uplift_rows)}px"
 
     @rx.var
     def uplift_note(self) -> str:
@@ -89,15 +97,27 @@ class AnalyticsState(AppState):
 
     @rx.var
     def qini_rows(self) -> list[dict[str, Any]]:
-        return views.qini_curves((self.comparison or {}).get("uplift"))
+        return panel.qini_curves((self.comparison or {}).get("uplift"))
 
     @rx.var
     def qini_series(self) -> list[str]:
-        return views.qini_series(views.qini_curves((self.comparison or {}).get("uplift")))
+        return panel.qini_series(panel.qini_curves((self.comparison or {}).get("uplift")))
 
     @rx.var
     def policy_rows(self) -> list[dict[str, Any]]:
-        return views.policy_rows((self.comparison or {}).get("policy"), self.lang)
+        return panel.policy_rows((self.comparison or {}).get("policy"), self.lang)
+
+    @rx.var
+    def policy_table(self) -> list[list[str]]:
+        return panel.policy_table(panel.policy_rows((self.comparison or {}).get("policy"), self.lang))
+
+    @rx.var
+    def policy_height(self) -> str:
+        return f"{40 + 44 * len(self.policy_rows)}px"
+
+    @rx.var
+    def strategy_height(self) -> str:
+        return f"{40 + 44 * len(self.strategy_rows)}px"
 
     @rx.var
     def policy_note(self) -> str:
@@ -108,7 +128,7 @@ class AnalyticsState(AppState):
 
     @rx.var
     def product_options(self) -> list[list[str]]:
-        names = {str(p.get("code")): views.product_name(p, self.lang) for p in self.products_raw}
+        names = {str(p.get("code")): formatting.product_name(p, self.lang) for p in self.products_raw}
         codes = [str(p.get("productCode")) for p in self.profiles_raw]
         return [[c, names.get(c, c)] for c in codes]
 
@@ -121,33 +141,33 @@ class AnalyticsState(AppState):
 
     @rx.var
     def profile_rows(self) -> list[dict[str, Any]]:
-        return views.profile_chart(self.selected_profile.get("profile"), self.lang)
+        return panel.profile_ranks(self.selected_profile.get("profile"), self.lang)
 
     @rx.var
-    def profile_money_rows(self) -> list[dict[str, Any]]:
-        return views.profile_chart(self.selected_profile.get("profile"), self.lang, money=True)
+    def profile_table(self) -> list[list[str]]:
+        return panel.profile_table(self.selected_profile.get("profile"), self.lang)
 
     @rx.var
-    def profile_other_rows(self) -> list[dict[str, Any]]:
-        return views.profile_chart(self.selected_profile.get("profile"), self.lang, money=False)
+    def profile_axis_width(self) -> int:
+        return panel.axis_width([r["field"] for r in self.profile_rows])
 
     @rx.var
     def profile_facts(self) -> list[str]:
-        return views.profile_facts(self.selected_profile.get("profile"), self.lang)
+        return panel.profile_facts(self.selected_profile.get("profile"), self.lang)
 
     @rx.var
     def client_options(self) -> list[list[str]]:
-        return [[r.id, f"{r.title} · {r.details}"] for r in views.client_rows(self.clients_raw, self.lang)]
+        return [[r.id, f"{r.title} · {r.details}"] for r in bank.client_rows(self.clients_raw, self.lang)]
 
     @rx.var
-    def probability_rows(self) -> list[views.ProbabilityRow]:
-        return views.probability_rows(self.probabilities_raw, self.lang)
+    def probability_rows(self) -> list[panel.ProbabilityRow]:
+        return panel.probability_rows(self.probabilities_raw, self.lang)
 
     @rx.var
     def probability_chart(self) -> list[dict[str, Any]]:
         return [
             {"product": r.name, "probability": round(r.probability * 100, 2)}
-            for r in views.probability_rows(self.probabilities_raw, self.lang)
+            for r in panel.probability_rows(self.probabilities_raw, self.lang)
         ]
 
     @rx.var
@@ -264,10 +284,10 @@ class AnalyticsState(AppState):
         api = self.api()
         columns = []
         for strategy in self.strategies:
-            column = views.StrategyColumn(strategy=strategy, title=label(self.lang, "strategy", strategy))
+            column = panel.StrategyColumn(strategy=strategy, title=label(self.lang, "strategy", strategy))
             try:
                 rec = await api.recommendations(self.picked_client, strategy)
-                column.offers = views.offer_cards(rec, self.lang)
+                column.offers = offers.offer_cards(rec, self.lang)
                 column.note = str(rec.get("noContactReason") or "")
             except api_client.ApiError as exc:
                 column.error = error_text(exc, self.lang)

@@ -11,8 +11,8 @@ from typing import Any
 import reflex as rx
 
 from web import api_client
-from web.state import views
 from web.state.base import AppState, error_text
+from web.views import bank
 
 LISTEN_POLL_S = 3.0  # how often the listener checks that its session and tab are still there
 LISTEN_MAX_S = 4 * 3600.0  # a listener never outlives this (a tab closed without logging out)
@@ -49,12 +49,12 @@ class ClientState(AppState):
     _listener_token: str = ""
 
     @rx.var
-    def holdings(self) -> list[views.HoldingView]:
-        return views.holding_views(self.client, self.lang)
+    def holdings(self) -> list[bank.HoldingView]:
+        return bank.holding_views(self.client, self.lang)
 
     @rx.var
-    def notifications(self) -> list[views.NotificationView]:
-        return views.notification_views(self.notifications_raw)
+    def notifications(self) -> list[bank.NotificationView]:
+        return bank.notification_views(self.notifications_raw)
 
     @rx.var
     def unread(self) -> int:
@@ -80,9 +80,25 @@ class ClientState(AppState):
         """A notification pushed by the subscription: newest first, counted, shown in a banner."""
         if not notification or str(notification.get("clientId", self.client_id)) != str(self.client_id):
             return
-        self.notifications_raw = views.merge_notification(self.notifications_raw, notification)
+        self.notifications_raw = bank.merge_notification(self.notifications_raw, notification)
         self.latest_live = str(notification.get("title") or notification.get("body") or "")
         self.live_count += 1
+
+    async def _follow_decision(self, token: str) -> None:
+        """A notification tells the top offer of a new stored decision: the home page's offers
+        follow it at once (the latest stored recommendation, the one the notification names),
+        so the bell never names an offer the page does not show."""
+        try:
+            recommendation = await api_client.GraphQLClient(token).recommendations(self.client_id)
+        except api_client.ApiError as exc:
+            log.warning("offers after a notification: %s", exc)
+            return
+        from web.state.home import HomeState  # HomeState is a ClientState: imported late
+
+        async with self:
+            if self.token == token:
+                home = await self.get_state(HomeState)
+                home.show_decision(recommendation)
 
     @rx.event
     async def mark_read(self, notification_id: str) -> None:
@@ -155,6 +171,7 @@ class ClientState(AppState):
                                     if self.token != token:
                                         break
                                     self.receive_notification(data["notifications"])
+                                await self._follow_decision(token)
                             elif not await still_wanted():
                                 return
                 except api_client.ApiError as exc:

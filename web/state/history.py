@@ -13,9 +13,9 @@ import reflex as rx
 
 from web import api_client
 from web.i18n import label
-from web.state import views
 from web.state.base import error_text
 from web.state.client import ClientState
+from web.views import bank, formatting, offers
 from web.vocab import MAX_OPERATION_AMOUNT, OPERATION_CATEGORIES
 
 PAGE_SIZE = 10
@@ -28,7 +28,7 @@ def validate_operation(
 ) -> tuple[dict[str, str], dict[str, Any] | None]:
     """(errors by field as text keys, the AddOperationInput fields without clientId)."""
     errors: dict[str, str] = {}
-    value = views.parse_amount(amount)
+    value = formatting.parse_amount(amount)
     if value is None:
         errors["amount"] = "err_amount"
     elif value == 0:
@@ -37,7 +37,7 @@ def validate_operation(
         errors["amount"] = "err_amount_big"
     if category not in OPERATION_CATEGORIES:
         errors["category"] = "err_category"
-    when = views.parse_date(day) if day else (today or date.today())
+    when = formatting.parse_date(day) if day else (today or date.today())
     if when is None or when > (today or date.today()):
         errors["date"] = "err_date"
     if len(description) > 200:
@@ -82,8 +82,8 @@ class HistoryState(ClientState):
     # --- derived ------------------------------------------------------------------------------
 
     @rx.var
-    def operation_rows(self) -> list[views.OperationRow]:
-        return views.operation_rows(self.ops, self.lang)
+    def operation_rows(self) -> list[bank.OperationRow]:
+        return bank.operation_rows(self.ops, self.lang)
 
     @rx.var
     def total_count(self) -> int:
@@ -112,14 +112,14 @@ class HistoryState(ClientState):
         return out
 
     @rx.var
-    def changes(self) -> list[views.OfferChange]:
+    def changes(self) -> list[offers.OfferChange]:
         if not self.watched:
             return []
-        return views.diff_offers(self.before, self.after, self.lang)
+        return offers.diff_offers(self.before, self.after, self.lang)
 
     @rx.var
     def offers_changed(self) -> bool:
-        return self.watched and not views.same_offers(self.before, self.after)
+        return self.watched and not offers.same_offers(self.before, self.after)
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -182,7 +182,7 @@ class HistoryState(ClientState):
 
     @rx.event
     async def apply_filters(self) -> None:
-        start, end = views.parse_date(self.filter_from), views.parse_date(self.filter_to)
+        start, end = formatting.parse_date(self.filter_from), formatting.parse_date(self.filter_to)
         if (self.filter_from and start is None) or (self.filter_to and end is None):
             self.filter_error = self.t["err_date"]
             return
@@ -268,8 +268,8 @@ class HistoryState(ClientState):
                 if self.token != token:
                     return
                 notified = self.live_count > seen
-            if notified or not views.same_offers(before, latest):
-                if notified and views.same_offers(before, latest):
+            if notified or not offers.same_offers(before, latest):
+                if notified and offers.same_offers(before, latest):
                     # the notification may come a moment before the stored offers change
                     await asyncio.sleep(WATCH_POLL_S)
                     with contextlib.suppress(api_client.ApiError):

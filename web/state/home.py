@@ -8,9 +8,9 @@ from typing import Any
 import reflex as rx
 
 from web import api_client
-from web.state import views
 from web.state.base import error_text, is_no_model
 from web.state.client import ClientState
+from web.views import offers
 
 
 class HomeState(ClientState):
@@ -22,8 +22,8 @@ class HomeState(ClientState):
     welcome: bool = False
 
     @rx.var
-    def offer_cards(self) -> list[views.OfferCard]:
-        return views.offer_cards(self.recommendation, self.lang, self.responses)
+    def offer_cards(self) -> list[offers.OfferCard]:
+        return offers.offer_cards(self.recommendation, self.lang, self.responses)
 
     @rx.var
     def has_offers(self) -> bool:
@@ -54,6 +54,17 @@ class HomeState(ClientState):
             self.no_model = is_no_model(exc)
             self.offers_error = error_text(exc, self.lang)
 
+    def show_decision(self, recommendation: dict[str, Any]) -> None:
+        """Offers of a newer stored decision (a notification came): shown in place of the old
+        ones; answers given on the page stay while the offers are the same."""
+        if not recommendation or offers.same_offers(self.recommendation, recommendation):
+            return
+        self.recommendation = recommendation
+        self.responses = {}
+        self.offers_error = ""
+        self.no_model = False
+        self.welcome = False
+
     @rx.event
     async def reload(self):  # type: ignore[no-untyped-def]
         self.offers_loading = True
@@ -74,7 +85,7 @@ class HomeState(ClientState):
             return
         self.offers_error = ""
         self.responses = {**self.responses, product_code: response}
-        self.recommendation = views.keep_responded(self.recommendation, updated, set(self.responses))
+        self.recommendation = offers.keep_responded(self.recommendation, updated, set(self.responses))
         if response == "ACCEPT":
             # "accept" records the answer; taking the product up makes it a holding (partner
             # offers and products the rules refuse stay answered only)

@@ -7,8 +7,8 @@ from typing import Any
 import reflex as rx
 
 from web import api_client
-from web.state import views
 from web.state.base import AppState, error_text
+from web.views import bank
 
 LIST_SIZE = 20
 
@@ -23,8 +23,8 @@ class LoginState(AppState):
     analyst_error: str = ""
 
     @rx.var
-    def clients(self) -> list[views.ClientRow]:
-        return views.client_rows(self.clients_raw, self.lang)
+    def clients(self) -> list[bank.ClientRow]:
+        return bank.client_rows(self.clients_raw, self.lang)
 
     @rx.event
     async def on_load(self):  # type: ignore[no-untyped-def]

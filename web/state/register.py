@@ -9,8 +9,8 @@ import reflex as rx
 
 from web import api_client
 from web.i18n import label
-from web.state import views
 from web.state.base import AppState, error_text
+from web.views import formatting
 from web.vocab import CHANNELS, MAX_AGE, MIN_AGE, PROVINCE_CODES, PROVINCES, SEGMENTS, SEXES
 
 
@@ -29,7 +29,7 @@ def validate_registration(
         errors["sex"] = "err_sex"
     income_value = None
     if str(income).strip():
-        income_value = views.parse_amount(income)
+        income_value = formatting.parse_amount(income)
         if income_value is None or income_value < 0:
             errors["income"] = "err_income"
     if segment not in SEGMENTS:

@@ -22,7 +22,9 @@ import pandas as pd
 from core.catalog import load_catalog
 from core.data.bundle import Bundle
 from core.data.simulator import campaigns as camp
+from core.data.simulator import history as hist
 from core.data.simulator import life_events as le
+from core.data.simulator import response as rs
 from core.data.simulator import takeup as tk
 from core.data.simulator.calibration import load_calibration
 from core.data.simulator.population import INVESTMENT, sample_population
@@ -34,10 +36,11 @@ FIRST_MONTH = np.datetime64("2015-01-28")
 class MonthState:
     """What the simulator knew when it drew take-up for month t of one chunk of clients.
 
-    Why: the truth Parquet keeps only the two probabilities; analyses of what a model could
-    ever learn (bench/bench_ceilings.py) also need the hidden state (client type, latent
-    need, life events) and the observable parts of the hazard, without re-implementing the
-    simulation. Arrays are (n, P) unless noted; nothing here is written anywhere.
+    Why: the truth Parquet keeps the true probabilities and the Bayes ceiling from
+    observables; analyses of what a model could ever learn (bench/bench_ceilings.py) also
+    need the hidden state (trait, client type, latent need) and the bounds that know part of
+    it, without re-implementing the simulation. Arrays are (n, P) unless noted; nothing here
+    is written anywhere.
     """
 
     t: int
@@ -49,6 +52,7 @@ class MonthState:
     season_mult: np.ndarray  # (P,)
     boost: np.ndarray  # life-event multiplier
     need: np.ndarray  # latent need (hidden)
+    trait: np.ndarray  # (n,) responsiveness trait (hidden)
     types: np.ndarray  # client type per product (hidden)
     effect: np.ndarray  # offer multiplier (hidden)
     linked_event: np.ndarray  # a life event linked to the product happens in the horizon
@@ -56,6 +60,13 @@ class MonthState:
     p_offer: np.ndarray
     treated: np.ndarray  # shown an offer by a logged campaign this month
     adds: np.ndarray  # products added at snapshot t
+    react: np.ndarray  # re-activation hazard (observable: months since the drop)
+    hist_mult: np.ndarray  # ladder / complement multiplier (observable)
+    contacts: np.ndarray  # (n,) offers shown in the fatigue window (observable)
+    ceiling_organic: np.ndarray  # E[p_organic | observables, offer answers]
+    ceiling_offer: np.ndarray  # E[p_offer | observables, offer answers]
+    trait_organic: np.ndarray  # the same knowing the hidden trait (an upper bound)
+    trait_offer: np.ndarray
 
 
 MonthObserver = Callable[[MonthState], None]
@@ -91,12 +102,18 @@ def _context(cal: dict[str, Any]) -> dict[str, Any]:
     codes = list(cal["products"])
     not_held = np.array([1 - cal["ownership"][c] for c in codes])
     elig_share = np.array([0.07 if (catalog[c].max_age or 999) < 18 else 1.0 for c in codes])
+    own = tk.long_run_ownership(cal)
+    rates = hist.rates(cal, own)
     return {
         "catalog": catalog,
         "codes": codes,
         "col": {c: i for i, c in enumerate(codes)},
-        "hazard": tk.base_hazards(cal, tk.mean_propensity(cal, catalog), not_held * elig_share),
-        "drop": tk.drop_rates(cal),
+        "hazard": tk.base_hazards(rates["fresh"], tk.mean_propensity(cal, catalog), not_held * elig_share),
+        "rates": rates,
+        "own": own,
+        "drop": rates["drop"],
+        "groups": hist.complement_groups(catalog, codes),
+        "ladder": hist.ladder_matrix(catalog, codes),
         "links": le.link_matrix(catalog, codes),
         "conflicts": [(codes.index(p.code), [codes.index(o) for o in p.conflicts]) for p in catalog.bank],
     }
@@ -118,7 +135,8 @@ def _chunk(
     pop = sample_population(rng, n, first_id, cal, ctx["catalog"], months[-1])
     moy = months.astype("datetime64[M]").astype(int) % 12 + 1
     events = le.draw_events(rng, pop.age, pop.segment, moy)
-    types = tk.client_types(rng, n, n_p)
+    trait = rs.draw_traits(rng, n)
+    types = rs.draw_types(rng, trait, n_p)
     # (n, P): a life event linked to the product happens in the horizon
     linked = ((events[:, :, None] >= 0) & ctx["links"][None, :, :]).any(1)
     make_sure = linked & (rng.random((n, n_p)) < tk.LINKED_SURE_SHARE)
@@ -130,6 +148,15 @@ def _chunk(
     rel_income = np.log(pop.income / med)
     i_nom, i_pens = col["nomina"], col["nom_pens"]
     held = pop.holdings0.copy()
+    last_drop = hist.initial_drops(rng, held, pop.eligible, ctx["rates"], ctx["own"])
+    last_add = np.full((n, n_p), hist.NO_DROP, dtype=np.int64)
+    shown = np.zeros((n, n_months), dtype=np.int64)  # offers shown per client and month
+    evidence = rs.Evidence(n, n_p)
+    need_seen = pop.need_given_income  # what a bank can know of the latent need
+
+    def couple(p: np.ndarray) -> np.ndarray:
+        return hist.co_adopt(p, i_pens, i_nom)
+
     hold_list, ev_list, truth_list = [_holding_rows(pop.ids, months[0], held, codes)], [], []
     offer_list: list[Any] = []  # per campaign: assignment tuples, then their offer-log rows
     for t in range(1, n_months):
@@ -138,28 +165,48 @@ def _chunk(
             blocked[:, j] |= held[:, others].any(1) if others else False
         boost = le.event_boost(events, ctx["links"], t)
         season_mult = tk.season(cal, int(moy[t]))
-        p_org, p_off = tk.probabilities(
-            ctx["hazard"], seg_mult, pop.need, types, effect, season_mult, boost, ~blocked
+        hmult = hist.history_mult(held, last_add, t, ctx["groups"], ctx["ladder"])
+        react = hist.react_hazard(last_drop, t, ctx["rates"]["react_first"])
+        react = hist.pair_react(react, last_drop, i_pens, i_nom)
+        contacts = shown[:, max(0, t - rs.FATIGUE_MONTHS) : t].sum(1)
+        fat = rs.fatigue(contacts)
+        raw_org, raw_off = tk.probabilities(
+            ctx["hazard"],
+            seg_mult,
+            pop.need,
+            types,
+            effect * fat[:, None],
+            season_mult,
+            boost,
+            ~blocked,
+            hmult,
+            react,
         )
+        p_org, p_off = couple(raw_org), couple(raw_off)
+        by_type = rs.type_probs(
+            ctx["hazard"], seg_mult, need_seen, season_mult, boost, ~blocked, hmult, react, fat, couple
+        )
+        c_org, c_off = by_type.expect(evidence.type_weights(linked))
         treated = np.zeros((n, n_p), dtype=bool)
+        campaigns = []
         for c_idx in calendar[t]:
             c = camp.CAMPAIGNS[c_idx]
             j = col[c.product]
             q = camp.rule_probability(c, rel_income, pop.segment, pop.active, pop.age)
             idx, is_rand, arm, prop = camp.assign(rng, consent & ~blocked[:, j], q)
             treated[idx[arm], j] = True
-            offer_list.append((idx, j, c, is_rand, arm, prop))
-        p = np.where(treated, p_off, p_org)
-        adds = rng.random((n, n_p)) < p
-        adds[:, i_pens] |= adds[:, i_nom] & ~held[:, i_pens]  # payroll comes with its pension line
+            campaigns.append((idx, j, c, is_rand, arm, prop))
+        adds = hist.draw_adds(rng, np.where(treated, raw_off, raw_org), i_pens, i_nom)
         dog_hit = (treated & (types == tk.SLEEPING_DOG)).any(1)
         drop_p = ctx["drop"][None, :] * np.where(dog_hit, tk.SLEEPING_DOG_CHURN, 1.0)[:, None]
         drops = held & (rng.random((n, n_p)) < drop_p)
-        drops[:, i_nom] |= drops[:, i_pens] & held[:, i_nom]
+        drops[:, i_nom] |= drops[:, i_pens] & held[:, i_nom]  # the pair flips together
+        drops[:, i_pens] |= drops[:, i_nom] & held[:, i_pens]
         new = (held | adds) & ~drops
         new[:, i_nom] &= new[:, i_pens]  # catalog rule: nomina only with nom_pens
         adds &= new  # an offer converted only if the product is held at the next snapshot
         if observer is not None:
+            t_org, t_off = by_type.expect(evidence.type_weights(linked, trait))
             observer(
                 MonthState(
                     t,
@@ -171,6 +218,7 @@ def _chunk(
                     season_mult,
                     boost,
                     pop.need,
+                    trait,
                     types,
                     effect,
                     linked,
@@ -178,14 +226,26 @@ def _chunk(
                     p_off,
                     treated,
                     adds,
+                    react,
+                    hmult,
+                    contacts,
+                    c_org,
+                    c_off,
+                    t_org,
+                    t_off,
                 )
             )
+        for idx, j, _c, _r, arm, _p in campaigns:
+            evidence.add(idx, j, arm, adds[idx, j], by_type)
+        shown[:, t] = treated.sum(1)
+        last_drop[held & ~new] = t
+        last_add[new & ~held] = t
         hold_list.append(_holding_rows(pop.ids, months[t], new, codes))
         ev_list.append(_event_rows(pop.ids, months[t], new & ~held, held & ~new, codes))
-        truth_list.append(_truth_rows(pop.ids, months[t], p_org, p_off, codes))
-        offer_list[-len(calendar[t]) :] = [(*o, adds[o[0], o[1]]) for o in offer_list[-len(calendar[t]) :]]
-        offer_list[-len(calendar[t]) :] = [
-            _offer_rows(rng, pop.ids, months[t - 1], *o) for o in offer_list[-len(calendar[t]) :]
+        truth_list.append(_truth_rows(pop.ids, months[t], p_org, p_off, c_org, c_off, codes))
+        offer_list += [
+            _offer_rows(rng, pop.ids, months[t - 1], idx, j, c, is_rand, arm, prop, adds[idx, j])
+            for idx, j, c, is_rand, arm, prop in campaigns
         ]
         held = new
     from core.data.simulator.operations import simulate_operations
@@ -225,7 +285,13 @@ def _event_rows(
 
 
 def _truth_rows(
-    ids: np.ndarray, month: np.datetime64, p_org: np.ndarray, p_off: np.ndarray, codes: list[str]
+    ids: np.ndarray,
+    month: np.datetime64,
+    p_org: np.ndarray,
+    p_off: np.ndarray,
+    c_org: np.ndarray,
+    c_off: np.ndarray,
+    codes: list[str],
 ) -> pd.DataFrame:
     n, n_p = p_org.shape
     return pd.DataFrame(
@@ -235,6 +301,8 @@ def _truth_rows(
             "product_code": pd.Categorical.from_codes(np.tile(np.arange(n_p), n), categories=codes),
             "p_organic": p_org.ravel(),
             "p_offer": p_off.ravel(),
+            "p_ceiling_organic": c_org.astype(np.float32).ravel(),
+            "p_ceiling_offer": c_off.astype(np.float32).ravel(),
         }
     )
 

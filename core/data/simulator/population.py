@@ -31,6 +31,7 @@ class Population:
     eligible: np.ndarray  # (n, P) bool by age
     holdings0: np.ndarray  # (n, P) bool
     need: np.ndarray  # (n, P) latent need multiplier, mean 1
+    need_given_income: np.ndarray  # (n, P) E[need | income]: the part of need a bank can see
     frame: pd.DataFrame  # client table rows (CLIENT_COLUMNS)
 
 
@@ -114,13 +115,17 @@ def sample_population(
     eligible = (age[:, None] >= min_age) & (age[:, None] <= max_age)
     holdings0 = _holdings(rng, cal, seg, active.astype(int), (age < 18).astype(int), eligible, catalog)
     # Latent needs: log-normal (mean 1) per client x product; investment needs rise with income.
-    need = rng.lognormal(-0.32, 0.8, size=(n, len(codes)))
+    need = rng.lognormal(-0.32, 0.8, size=(n, len(codes)))  # mean exp(-0.32 + 0.8^2 / 2) = 1
     rel_income = np.log(income / np.exp(np.median(segs["individual"]["income_log_quantiles"])))
     inv = np.array([c in INVESTMENT for c in codes])
-    need[:, inv] *= np.exp(0.6 * np.clip(rel_income, -2, 3))[:, None] / 1.2
+    need_given_income = np.ones((n, len(codes)))
+    need_given_income[:, inv] = np.exp(0.6 * np.clip(rel_income, -2, 3))[:, None] / 1.2
+    need *= need_given_income
     ids = np.arange(first_id, first_id + n, dtype=np.int64)
     frame = _client_frame(rng, cal, ids, seg, age, active, sex, income, missing, snapshot)
-    return Population(ids, seg, age, active, income, missing, eligible, holdings0, need, frame)
+    return Population(
+        ids, seg, age, active, income, missing, eligible, holdings0, need, need_given_income, frame
+    )
 
 
 def _client_frame(

@@ -33,15 +33,22 @@ from core.catalog import Catalog
 from core.data.simulator.population import SEGMENTS
 
 PERSUADABLE, SURE_THING, LOST_CAUSE, SLEEPING_DOG = 0, 1, 2, 3
-TYPE_MIX = np.array([0.20, 0.12, 0.58, 0.10])
+# A persistent hidden responsiveness trait per client (responsive / neutral / averse) sets the
+# mix of types over its products (see response.py); TYPE_MIX is the population's marginal,
+# close to the mix this module assumed before the trait existed (0.20, 0.12, 0.58, 0.10).
+TRAIT_PRIOR = np.array([0.2, 0.5, 0.3])
+TYPE_MIX_BY_TRAIT = np.array(
+    [
+        [0.55, 0.12, 0.28, 0.05],
+        [0.20, 0.12, 0.58, 0.10],
+        [0.05, 0.12, 0.66, 0.17],
+    ]
+)
+TYPE_MIX = TRAIT_PRIOR @ TYPE_MIX_BY_TRAIT
 TYPE_NEED = np.array([1.0, 3.0, 0.5, 1.0])
 TYPE_NEED_NORM = float(TYPE_MIX @ TYPE_NEED)
 SLEEPING_DOG_CHURN = 3.0
 MAX_P = 0.6
-
-
-def client_types(rng: np.random.Generator, n: int, n_p: int) -> np.ndarray:
-    return rng.choice(4, size=(n, n_p), p=TYPE_MIX).astype(np.int8)
 
 
 # Offer multiplier by type: persuadable log-uniform, sure thing fixed, sleeping dog uniform.
@@ -97,30 +104,24 @@ def mean_propensity(cal: dict[str, Any], catalog: Catalog) -> np.ndarray:
     return np.where(weight > 0, total / np.maximum(weight, 1e-12), 1.0)
 
 
-def base_hazards(cal: dict[str, Any], mean_mult: np.ndarray, not_held_share: np.ndarray) -> np.ndarray:
-    """Per-product monthly add hazard for an average eligible non-holder.
+def base_hazards(fresh_rate: np.ndarray, mean_mult: np.ndarray, not_held_share: np.ndarray) -> np.ndarray:
+    """Per-product monthly fresh-add hazard for an average eligible non-holder.
 
-    adds per client-month = share of clients adding x adds per adder x product share
-    (published); divided by the share of clients who could add it (eligible, not holding,
-    from the calibrated month 0) and by the mean segment x age multiplier (`mean_propensity`)
-    so the mix averages out.
+    `fresh_rate` is the published adds per client-month of each product less its
+    re-activations (history.rates); divided by the share of clients who could add it
+    (eligible, not holding, from the calibrated month 0) and by the mean segment x age
+    multiplier (`mean_propensity`) so the mix averages out.
     """
-    pub = cal["published"]
-    rate = pub["monthly_share_of_clients_adding"] * pub["adds_per_adding_client"]
-    shares = np.array([pub["add_share"].get(c, 0.001) for c in cal["products"]])
-    shares = shares / shares.sum()
-    return rate * shares / np.maximum(not_held_share, 0.05) / mean_mult / TYPE_NEED_NORM
+    return fresh_rate / np.maximum(not_held_share, 0.05) / mean_mult / TYPE_NEED_NORM
 
 
-def drop_rates(cal: dict[str, Any]) -> np.ndarray:
-    """Monthly drop rate per holder so ownership stays roughly stationary (adds ~ drops)."""
+def long_run_ownership(cal: dict[str, Any]) -> np.ndarray:
+    """Ownership each product's drop rate is balanced against: the sample's, or the full
+    file's where the student-heavy sample shows (almost) none."""
     pub = cal["published"]
-    rate = pub["monthly_share_of_clients_adding"] * pub["adds_per_adding_client"]
-    shares = np.array([pub["add_share"].get(c, 0.001) for c in cal["products"]])
-    own = np.array(
+    return np.array(
         [max(cal["ownership"][c], pub["full_file_ownership"].get(c, 0.0), 0.01) for c in cal["products"]]
     )
-    return np.clip(rate * shares / shares.sum() / own, 0.002, 0.08)
 
 
 def season(cal: dict[str, Any], month_of_year: int) -> np.ndarray:
@@ -132,6 +133,44 @@ def season(cal: dict[str, Any], month_of_year: int) -> np.ndarray:
     return mult
 
 
+def fresh_hazard(
+    hazard: np.ndarray,
+    seg_mult: np.ndarray,
+    need: np.ndarray,
+    season_mult: np.ndarray,
+    boost: np.ndarray,
+    hist_mult: np.ndarray | None = None,
+) -> np.ndarray:
+    """(n, P) fresh take-up hazard before the client type's need multiplier."""
+    base = hazard[None, :] * seg_mult * need * season_mult[None, :] * boost
+    return base if hist_mult is None else base * hist_mult
+
+
+def typed_probabilities(
+    base: np.ndarray,
+    type_need: np.ndarray | float,
+    persuadable: np.ndarray | bool,
+    effect: np.ndarray,
+    can_add: np.ndarray,
+    react: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(p_organic, p_offer) from the fresh hazard and the type's need multiplier and effect.
+
+    `effect` (with contact fatigue already applied) scales fresh take-up when an offer is
+    shown. Re-activation (`react`) adds an offer-insensitive chance: the client returns anyway.
+    """
+    p_org = np.clip(base * type_need, 0.0, MAX_P)
+    p_off = np.clip(p_org * effect, 0.0, 0.9)
+    aware = persuadable & (effect > 1)  # a small floor: an offer makes people aware
+    p_off = np.where(aware, np.maximum(p_off, p_org + 0.002), p_off)
+    if react is not None:
+        p_org = 1 - (1 - react) * (1 - p_org)
+        p_off = 1 - (1 - react) * (1 - p_off)
+    p_org = np.where(can_add, p_org, 0.0).astype(np.float32)
+    p_off = np.where(can_add, p_off, 0.0).astype(np.float32)
+    return p_org, p_off
+
+
 def probabilities(
     hazard: np.ndarray,
     seg_mult: np.ndarray,
@@ -141,16 +180,17 @@ def probabilities(
     season_mult: np.ndarray,
     boost: np.ndarray,
     can_add: np.ndarray,
+    hist_mult: np.ndarray | None = None,
+    react: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(p_organic, p_offer), both (n, P) float32; zero where the client cannot add."""
-    p_org = hazard[None, :] * seg_mult * need * TYPE_NEED[types] * season_mult[None, :] * boost
-    p_org = np.clip(p_org, 0.0, MAX_P)
-    p_off = np.clip(p_org * effect, 0.0, 0.9)
-    pers = types == PERSUADABLE  # a small floor: an offer makes people aware of a product
-    p_off = np.where(pers, np.maximum(p_off, p_org + 0.002), p_off)
-    p_org = np.where(can_add, p_org, 0.0).astype(np.float32)
-    p_off = np.where(can_add, p_off, 0.0).astype(np.float32)
-    return p_org, p_off
+    """(p_organic, p_offer), both (n, P) float32; zero where the client cannot add.
+
+    Fresh take-up is the hazard times its multipliers (x `hist_mult` from ladders and
+    complements) and the type's need; see `typed_probabilities` for the offer and the
+    re-activation parts.
+    """
+    base = fresh_hazard(hazard, seg_mult, need, season_mult, boost, hist_mult)
+    return typed_probabilities(base, TYPE_NEED[types], types == PERSUADABLE, effect, can_add, react)
 
 
 # Mean offer multiplier of each type (the mean of log-uniform(a, b) is (b - a) / ln(b / a)).
@@ -159,37 +199,3 @@ TYPE_MEAN_EFFECT = np.array(
     [(_HI - _LO) / np.log(_HI / _LO), SURE_THING_EFFECT, 1.0, np.mean(SLEEPING_DOG_EFFECT)]
 )
 LINKED_SURE_SHARE = 0.3  # share of (client, product) pairs with a linked life event made sure things
-
-
-def expected_probabilities(
-    hazard: np.ndarray,
-    seg_mult: np.ndarray,
-    need: np.ndarray,
-    season_mult: np.ndarray,
-    boost: np.ndarray,
-    can_add: np.ndarray,
-    linked_event: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(E[p_organic], E[p_offer]) over the hidden client type and its offer effect.
-
-    Why: this is the best any model can know when the type is hidden. Passing need = 1
-    gives the expectation from observables only (segment, age, season, life events); passing
-    the true latent need gives a generous upper bound (need is only partly visible in
-    operations). The type prior is TYPE_MIX, with the linked-life-event sure-thing share
-    `_chunk` applies; a type's effect is replaced by its mean (the clip at 0.9 rarely binds).
-    """
-    n, n_p = can_add.shape
-    prior = np.where(
-        linked_event[..., None],
-        (1 - LINKED_SURE_SHARE) * TYPE_MIX + LINKED_SURE_SHARE * np.eye(4)[SURE_THING],
-        TYPE_MIX,
-    )
-    p_org = np.zeros((n, n_p))
-    p_off = np.zeros((n, n_p))
-    for k in range(4):
-        types = np.full((n, n_p), k, dtype=np.int8)
-        effect = np.full((n, n_p), TYPE_MEAN_EFFECT[k])
-        org, off = probabilities(hazard, seg_mult, need, types, effect, season_mult, boost, can_add)
-        p_org += prior[..., k] * org
-        p_off += prior[..., k] * off
-    return p_org, p_off

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import typer
 
-from core.cli.common import console, fail
+from cli.common import console, fail
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "core.cli.main", *args]
+    return [sys.executable, "-m", "cli.main", *args]
 
 
 def up(
@@ -48,7 +48,7 @@ def up(
     # when this command started it.
     own_broker = not settings.kafka_bootstrap_servers and embedded_broker_running(settings.home) is None
     bootstrap = resolve_bootstrap(settings)
-    from core.cli.common import run
+    from cli.common import run
 
     run(ensure_topics(bootstrap))
     env = {

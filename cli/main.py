@@ -6,15 +6,15 @@ import logging
 
 import typer
 
-from core.cli import analytics as analytics_cli
-from core.cli import api as api_cli
-from core.cli import catalog as catalog_cli
-from core.cli import data as data_cli
-from core.cli import db as db_cli
-from core.cli import events as events_cli
-from core.cli import models as models_cli
-from core.cli import recommend as recommend_cli
-from core.cli import up as up_cli
+from cli import analytics as analytics_cli
+from cli import api as api_cli
+from cli import catalog as catalog_cli
+from cli import data as data_cli
+from cli import db as db_cli
+from cli import events as events_cli
+from cli import models as models_cli
+from cli import recommend as recommend_cli
+from cli import up as up_cli
 
 app = typer.Typer(
     help="RecSys31 - bank product recommendations (data, models, API, workers).",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from core.cli.common import console, fail, print_json, run
+from cli.common import console, fail, print_json, run
 
 app = typer.Typer(help="Data: load-santander, generate, profile.", no_args_is_help=True)
 

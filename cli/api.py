@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from core.cli.common import fail
+from cli.common import fail
 
 app = typer.Typer(
     help="GraphQL API: `recsys api` serves it, `recsys api schema` prints the schema (SDL).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from core.cli.common import console, fail, print_json, run
+from cli.common import console, fail, print_json, run
 
 
 def train() -> None:
@@ -53,6 +53,7 @@ METRICS = (
     "diversity",
     "novelty",
     "ratio_to_oracle",
+    "ratio_to_ceiling",
 )
 
 
@@ -61,7 +62,7 @@ def render_comparison(result: dict) -> None:  # type: ignore[type-arg]
         "strategy", *METRICS, title=f"Next-month take-up, test month {result['window']['target_month']}"
     )
     unavailable = []
-    order = ["hybrid", "popularity", "rules", "cf", "llm", "oracle"]
+    order = ["hybrid", "popularity", "rules", "cf", "llm", "ceiling", "oracle", "perfect"]
     names = sorted(result["strategies"], key=lambda n: order.index(n) if n in order else len(order))
     for name in names:
         metrics = result["strategies"][name]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from core.cli.common import console, run
+from cli.common import console, run
 from core.db import migrate
 
 app = typer.Typer(help="Database schema: upgrade, downgrade, check, URL.", no_args_is_help=True)

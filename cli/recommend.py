@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from core.cli.common import console, fail, print_json, run
+from cli.common import console, fail, print_json, run
 
 
 def recommend(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from core.cli.common import console, print_json, run
+from cli.common import console, print_json, run
 
 app = typer.Typer(help="Product catalog: show it, load it into the database.", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ import logging
 
 import typer
 
-from core.cli.common import console, fail, run
+from cli.common import console, fail, run
 
 broker_app = typer.Typer(help="The embedded Kafka-protocol broker of this folder.", no_args_is_help=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from core.cli.common import console, fail, print_json, run
+from cli.common import console, fail, print_json, run
 
 app = typer.Typer(help="Analytics: product profiles, client conversion probabilities.", no_args_is_help=True)
 

@@ -1,1 +1,0 @@
-"""The `recsys` command line: one entry point for every job (typer)."""

@@ -1,0 +1,92 @@
+"""The client's history at decision time, read from the same feature rows the model scored.
+
+Why from the feature rows: they are the client's holdings and operations as of the moment
+the offer is decided (core.features is point-in-time; the serving path folds in today's
+operations), so a claim checked against them is true when the client reads it. Reading
+the database again here could see a different moment than the scores did.
+
+Pure (pandas/numpy over a frame), vectorised over the batch the scorer already built.
+Thresholds are the meaning of the claims' words ("often", "regular", "a while") and sit
+here once, next to the columns they read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.domain import OPERATION_CATEGORIES
+from core.features.definitions import HOLDING_LAGS, RECENT_EVENT_MONTHS
+
+FREQUENT_OPS_3M = 3  # "often" / "regularly": on average an operation a month for 3 months
+ACTIVE_OPS_1M = 20  # "you use your account actively": about one operation a working day
+SALARY_REGULAR_MONTHS = 3  # "a regular salary": an inflow in at least half of the last 6 months
+LONG_TENURE_MONTHS = 24  # "you have been with us for a while": two years or more
+
+
+@dataclass(frozen=True)
+class History:
+    """What the claims need beyond the questionnaire, for one client (see ClientFacts).
+
+    held_now: products held in the cutoff month (the month the scores describe).
+    held_before: products held in some month of the feature window (HOLDING_LAGS, up to a
+    year back, the cutoff month included); client_facts drops the ones held now.
+    frequent_categories: operation categories with at least FREQUENT_OPS_3M operations in
+    the last 3 months. flags: names from core.explain.types.FLAGS that are true.
+    """
+
+    held_now: tuple[str, ...] = ()
+    held_before: tuple[str, ...] = ()
+    frequent_categories: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+def _num(X: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column, 0 where missing (a column absent from the frame reads as all 0:
+    a claim resting on it is then false, never true by accident)."""
+    if name not in X.columns:
+        return np.zeros(len(X))
+    return pd.to_numeric(X[name], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+
+
+def history_facts(X: pd.DataFrame, products: Sequence[str]) -> list[History]:
+    """One History per row of a feature frame (core.features.build_features columns)."""
+    n = len(X)
+    held = {p: np.zeros(n, dtype=bool) for p in products}
+    now = {p: _num(X, f"hold_{p}_l0") > 0 for p in products}
+    for p in products:
+        for k in HOLDING_LAGS:
+            held[p] |= _num(X, f"hold_{p}_l{k}") > 0
+    frequent = {c: _num(X, f"op_{c}_cnt_3m") >= FREQUENT_OPS_3M for c in OPERATION_CATEGORIES}
+    adds, drops = _num(X, f"n_add_{RECENT_EVENT_MONTHS}m"), _num(X, f"n_drop_{RECENT_EVENT_MONTHS}m")
+    flags = {
+        "salary_regular": _num(X, "salary_months_6m") >= SALARY_REGULAR_MONTHS,
+        "active": _num(X, "ops_cnt_1m") >= ACTIVE_OPS_1M,
+        "new_products": adds > 0,
+        "products_changed": (adds + drops) > 0,
+        # is_new is the questionnaire's flag brought back to the cutoff (joined < 6 months).
+        "new_client": _num(X, "is_new") > 0,
+        "long_tenure": _num(X, "seniority_months") >= LONG_TENURE_MONTHS,
+    }
+    return [
+        History(
+            held_now=tuple(p for p in products if now[p][i]),
+            held_before=tuple(p for p in products if held[p][i]),
+            frequent_categories=tuple(c for c in OPERATION_CATEGORIES if frequent[c][i]),
+            flags=tuple(name for name, hit in flags.items() if hit[i]),
+        )
+        for i in range(n)
+    ]
+
+
+__all__ = [
+    "ACTIVE_OPS_1M",
+    "FREQUENT_OPS_3M",
+    "LONG_TENURE_MONTHS",
+    "SALARY_REGULAR_MONTHS",
+    "History",
+    "history_facts",
+]
