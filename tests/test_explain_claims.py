@@ -441,3 +441,17 @@ async def test_served_explanations_are_true_for_database_clients(trained_db: str
                     assert "several_products" not in ids_said
     assert offers_seen >= len(scored)  # the decision layer offered something to most clients
     assert said, "no client claim was made at all: the check saw nothing"
+
+
+def test_a_new_clause_is_not_read_as_a_held_product() -> None:
+    """'you use your account actively and you pay taxes through the bank' (two template
+    reasons) claims no tax service held, while a list of held products joined by 'and' is
+    still read whole."""
+    from core.explain.claim_check import claims_in
+
+    text = "We chose it because you use your account actively and you pay taxes through the bank."
+    assert {c.id for c in claims_in(text, "en")} == {"active", "category:taxes"}
+    listed = {c.id for c in claims_in("You already have a current account and a credit card.", "en")}
+    assert listed == {"holds:cco_fin", "holds:tjcr_fin"}
+    ru = "Вы активно пользуетесь счётом и вы платите налоги через банк."
+    assert not any(c.id.startswith("holds:") for c in claims_in(ru, "ru"))

@@ -46,10 +46,12 @@ _HAD_CUES: tuple[str, ...] = (
     r"\byou (?:previously|once|formerly) (?:had|held|used|owned)\b",
     r"\byou had\b",
 )
-# A clause ends at punctuation or a word that starts a new thought.
+# A clause ends at punctuation or a word that starts a new thought; "and you" starts a new
+# clause with its own verb ("you use your account actively and you pay taxes": not a product
+# held), while "and" alone may join a list of held products, which stays in the clause.
 _CLAUSE_END = re.compile(
-    r"[.!?;:,—–\n]|\b(?:but|so|because|while|which|that|we|as|and we|"
-    r"но|поэтому|потому|мы|который|которая|которые|чтобы|так как|а)\b"
+    r"[.!?;:,—–\n]|\b(?:but|so|because|while|which|that|we|as|and we|and you|and your|"
+    r"но|поэтому|потому|мы|который|которая|которые|чтобы|так как|а|и вы|и у вас|и ваш\w*)\b"
 )
 
 
