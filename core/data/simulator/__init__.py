@@ -111,7 +111,6 @@ def _context(cal: dict[str, Any]) -> dict[str, Any]:
         "hazard": tk.base_hazards(rates["fresh"], tk.mean_propensity(cal, catalog), not_held * elig_share),
         "rates": rates,
         "own": own,
-        "drop": rates["drop"],
         "groups": hist.complement_groups(catalog, codes),
         "ladder": hist.ladder_matrix(catalog, codes),
         "links": le.link_matrix(catalog, codes),
@@ -198,7 +197,7 @@ def _chunk(
             campaigns.append((idx, j, c, is_rand, arm, prop))
         adds = hist.draw_adds(rng, np.where(treated, raw_off, raw_org), i_pens, i_nom)
         dog_hit = (treated & (types == tk.SLEEPING_DOG)).any(1)
-        drop_p = ctx["drop"][None, :] * np.where(dog_hit, tk.SLEEPING_DOG_CHURN, 1.0)[:, None]
+        drop_p = ctx["rates"]["drop"][None, :] * np.where(dog_hit, tk.SLEEPING_DOG_CHURN, 1.0)[:, None]
         drops = held & (rng.random((n, n_p)) < drop_p)
         drops[:, i_nom] |= drops[:, i_pens] & held[:, i_nom]  # the pair flips together
         drops[:, i_pens] |= drops[:, i_nom] & held[:, i_pens]

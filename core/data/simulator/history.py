@@ -155,7 +155,7 @@ def react_shares(codes: list[str]) -> np.ndarray:
 
 
 def rates(cal: dict[str, Any], ownership: np.ndarray) -> dict[str, np.ndarray]:
-    """Per product: published add rate, drop rate, first-month return hazard, fresh add rate.
+    """Per product: drop rate, first-month return hazard and fresh add rate.
 
     The stationary balance (drops = adds) gives the drop rate per holder; a share of drops
     returns (re-activation) and the rest of the published add rate is fresh take-up.
@@ -175,7 +175,7 @@ def rates(cal: dict[str, Any], ownership: np.ndarray) -> dict[str, np.ndarray]:
     react_rate = drop * ownership * share
     fresh = np.maximum(own_rate - react_rate, 0.05 * own_rate)
     first = np.array([react_first(s) for s in share])
-    return {"add": add_rate, "drop": drop, "react_first": first, "fresh": fresh, "react_share": share}
+    return {"drop": drop, "react_first": first, "fresh": fresh}
 
 
 def initial_drops(

@@ -35,7 +35,6 @@ import numpy as np
 
 from core.data.simulator import takeup as tk
 
-RESPONSIVE, NEUTRAL, AVERSE = 0, 1, 2
 TRAIT_PRIOR, TYPE_MIX_BY_TRAIT = tk.TRAIT_PRIOR, tk.TYPE_MIX_BY_TRAIT
 FATIGUE = 0.85  # offer-effect multiplier per offer shown in the last FATIGUE_MONTHS months
 FATIGUE_MONTHS = 6
