@@ -18,19 +18,19 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from api import metrics as prometheus
 from api.auth import ANONYMOUS, Auth, Principal, Role
 from api.config import ApiConfig, cors_origins, jwt_secret, partner_keys
 from api.db import Database
 from api.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError, coded, error_body
 from api.hub import NotificationHub
-from api.metrics import METRICS
 from api.ratelimit import TokenBuckets
 from api.schema import Context, build_schema, context_for
 from api.state import AppState, ModelCache, TimedCache
@@ -65,7 +65,7 @@ class Guard:
         headers = Headers(scope=scope)
 
         async def refuse(status: int, code: str, message: str, extra: dict[str, str] | None = None) -> None:
-            METRICS.observe("http", code, time.perf_counter() - started)
+            prometheus.observe("http", code, time.perf_counter() - started)
             response = JSONResponse(error_body(code, message), status_code=status, headers=extra)
             await response(scope, receive, send)
 
@@ -209,7 +209,8 @@ def create_app(
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     async def metrics(request: Request) -> Response:
-        return PlainTextResponse(METRICS.render(), media_type="text/plain; version=0.0.4")
+        body, content_type = prometheus.render()
+        return Response(body, headers={"Content-Type": content_type})
 
     graphql = GraphQLApp(state)
     app = Starlette(

@@ -22,7 +22,7 @@ from graphql import GraphQLError, OperationDefinitionNode
 from graphql.language import FieldNode
 from strawberry.extensions import SchemaExtension
 
-from api.metrics import METRICS
+from api import metrics
 from core.db.errors import DB_OUTAGES
 from core.services.commands import NotFound as CommandNotFound
 from core.services.commands import ValidationError
@@ -184,4 +184,4 @@ class ErrorsAndMetrics(SchemaExtension):
             result.errors = [coded(e) for e in errors]  # type: ignore[union-attr]
             status = str((result.errors[0].extensions or {}).get("code", INTERNAL))  # type: ignore[union-attr]
         label = operation_label(context.graphql_document, self.known_fields)
-        METRICS.observe(label, status, time.perf_counter() - started)
+        metrics.observe(label, status, time.perf_counter() - started)

@@ -26,6 +26,7 @@ from strawberry.extensions import (
 from api.config import ApiConfig
 from api.context import Context, context_for
 from api.errors import ErrorsAndMetrics
+from api.execution import PlainFieldsExecutor
 from api.mutations import Mutation
 from api.queries import Query
 from api.subscriptions import Subscription
@@ -59,6 +60,8 @@ def build_schema(config: ApiConfig | None = None) -> Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        # Plain objects (a stored recommendation's offers, reasons, products) in one pass.
+        execution_context_class=PlainFieldsExecutor,
         extensions=[
             ErrorsAndMetrics,
             # Factories, not instances: one extension object per request (no shared state).
