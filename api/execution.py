@@ -56,6 +56,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
     # every request of the same query text the same AST, so (type, field nodes) identify the
     # selection. Entries hold the type and nodes, so their ids cannot be reused meanwhile.
     _shared: OrderedDict[tuple[int, ...], tuple[Any, Plan | None]] = OrderedDict()
+    _static_operations: OrderedDict[int, tuple[Any, bool]] = OrderedDict()
     shared_size = 512
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,7 +92,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             return entry[1]
         key: tuple[int, ...] | None = None
         if self._static is None:
-            self._static = not _has_directives(self.operation, self.fragments)
+            self._static = self._static_document()
         if self._static:
             key = (id(parent_type), *(id(f.node) for details in grouped_field_set.values() for f in details))
             if all(f.fragment_variable_values is None for d in grouped_field_set.values() for f in d):
@@ -109,6 +110,18 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             if len(self._shared) > self.shared_size:
                 self._shared.popitem(last=False)
         return plan
+
+    def _static_document(self) -> bool:
+        """No directive in the operation or its fragments (remembered per operation: the parser
+        cache hands every request of a text the same operation node)."""
+        operation = self.operation
+        known = self._static_operations.get(id(operation))
+        if known is None or known[0] is not operation:
+            known = (operation, not _has_directives(operation, self.fragments))
+            self._static_operations[id(operation)] = known
+            if len(self._static_operations) > self.shared_size:
+                self._static_operations.popitem(last=False)
+        return known[1]
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
         """The one-pass completion of `parent_type` for this selection, or None when a field

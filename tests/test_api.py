@@ -1060,7 +1060,7 @@ async def test_health_readiness_and_metrics(http: httpx.AsyncClient, population:
     assert "# TYPE recsys_api_request_seconds histogram" in text and "recsys_api_subscribers " in text
     assert 'recsys_api_requests_total{operation="query:products",status="ok"}' in text
     assert 'status="FORBIDDEN"' in text and 'status="BAD_USER_INPUT"' in text
-    assert 'recsys_api_request_seconds_bucket{operation="query:products",le="+Inf"}' in text
+    assert 'recsys_api_request_seconds_bucket{le="+Inf",operation="query:products"}' in text
     assert 'recsys_api_requests_total{operation="http",status="PAYLOAD_TOO_LARGE"}' in text
 
 
