@@ -16,16 +16,12 @@ from core.data.santander_load import MalformedRowError, load_santander_file
 
 QUOTED_HEADER = ",".join(f'"{h}"' for h in HEADER)
 # A real row of the sample (padded numbers, '1.0', quoted province), products all 0 but cco.
-BASE = (
-    "2015-01-28,{id},N,ES,H, 35,2015-01-12, 0,      6, 1,,1.0,A,S,N,,KHL,N, 1,29,"
-    '"MALAGA", 1,87218.1,02 - PARTICULARES,' + ",".join(["0", "0", "1"] + ["0"] * 18) + ", 0, 0,0"
-)
+BASE = ('2015-01-28,{id},N,ES,H, 35,2015-01-12, 0,      6, 1,,1.0,A,S,N,,KHL,N, 1,29,'
+        '"MALAGA", 1,87218.1,02 - PARTICULARES,' + ",".join(["0", "0", "1"] + ["0"] * 18)
+        + ", 0, 0,0")
 # The all-empty rows the real file has for some clients (only id, month and flags).
-EMPTY = (
-    '2015-01-28,{id},,,, NA,,NA,     NA,NA,,,,,,,,,NA,NA,"",NA,,,'
-    + ",".join(["0", "0", "1"] + ["0"] * 18)
-    + ", 0, 0,0"
-)
+EMPTY = ('2015-01-28,{id},,,, NA,,NA,     NA,NA,,,,,,,,,NA,NA,"",NA,,,'
+         + ",".join(["0", "0", "1"] + ["0"] * 18) + ", 0, 0,0")
 
 
 def _row(id_: int, month: str = "2015-01-28", **fields: str) -> str:
@@ -59,16 +55,13 @@ def _clean(path: Path, chunk_rows: int = 1000):  # type: ignore[no-untyped-def]
 
 
 def test_cleaning_real_quirks(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path,
-        [
-            BASE.format(id=1),
-            _row(2, indrel_1mes="1", renta="", age=" NA", segmento="03 - UNIVERSITARIO"),
-            _row(3, antiguedad="-999999", indrel_1mes="P", nomprov="CORUÑA, A", age="150"),
-            EMPTY.format(id=4),
-            "2015-01-28,5,N,ES,H",  # wrong number of fields
-        ],
-    )
+    path = _write(tmp_path, [
+        BASE.format(id=1),
+        _row(2, indrel_1mes="1", renta="", age=" NA", segmento="03 - UNIVERSITARIO"),
+        _row(3, antiguedad="-999999", indrel_1mes="P", nomprov="CORUÑA, A", age="150"),
+        EMPTY.format(id=4),
+        "2015-01-28,5,N,ES,H",  # wrong number of fields
+    ])
     c, holdings, _, bad = _clean(path)
     assert bad == [MalformedRow(6, "expected 48 fields, got 5")]
     assert list(c.index) == [1, 2, 3, 4]
@@ -93,56 +86,37 @@ def test_cleaning_real_quirks(tmp_path: Path) -> None:
     assert (four.is_resident, four.is_active, four.is_new) == (True, False, False)
     assert pd.isna(four.province_code) and pd.isna(four.province_name) and pd.isna(four.sex)
     assert set(four.imputed_fields) == {
-        "seniority_months",
-        "is_new",
-        "is_resident",
-        "is_foreigner",
-        "is_deceased",
-        "is_active",
-        "segment",
-        "age",
-        "income",
+        "seniority_months", "is_new", "is_resident", "is_foreigner", "is_deceased",
+        "is_active", "segment", "age", "income",
     }
     assert sorted(holdings.client_id) == [1, 2, 3, 4]
     assert set(holdings.product_code) == {"cco_fin"}
 
 
 def test_malformed_values_and_na_flags(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path,
-        [
-            _row(1, ind_nomina_ult1="NA", ind_nom_pens_ult1="", ind_recibo_ult1="1"),
-            _row(0),
-            _row(2, ncodpers="x1"),
-            _row(3, fecha_dato="2015-13-28"),
-            _row(4, ind_cco_fin_ult1="2"),
-        ],
-    )
+    path = _write(tmp_path, [
+        _row(1, ind_nomina_ult1="NA", ind_nom_pens_ult1="", ind_recibo_ult1="1"),
+        _row(0), _row(2, ncodpers="x1"), _row(3, fecha_dato="2015-13-28"),
+        _row(4, ind_cco_fin_ult1="2"),
+    ])
     c, holdings, _, bad = _clean(path)
     assert list(c.index) == [1]
     assert sorted(holdings.product_code) == ["cco_fin", "recibo"]
     assert [(m.line, m.reason.split(":")[0]) for m in bad] == [
-        (3, "ncodpers is not a positive integer"),
-        (4, "ncodpers is not a positive integer"),
-        (5, "fecha_dato is not a date"),
-        (6, "ind_cco_fin_ult1 is not 0/1/NA"),
+        (3, "ncodpers is not a positive integer"), (4, "ncodpers is not a positive integer"),
+        (5, "fecha_dato is not a date"), (6, "ind_cco_fin_ult1 is not 0/1/NA"),
     ]
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 2, 1000])
 def test_events_across_months_and_chunks(tmp_path: Path, chunk_rows: int) -> None:
-    path = _write(
-        tmp_path,
-        [
-            _row(1),
-            _row(2),
-            _row(3),
-            _row(1, "2015-02-28", ind_cco_fin_ult1="0", ind_tjcr_fin_ult1="1"),
-            _row(2, "2015-02-28"),
-            _row(4, "2015-02-28", ind_tjcr_fin_ult1="1"),  # new client: no events
-            _row(3, "2015-04-28", ind_cco_fin_ult1="0"),  # gap: no events
-        ],
-    )
+    path = _write(tmp_path, [
+        _row(1), _row(2), _row(3),
+        _row(1, "2015-02-28", ind_cco_fin_ult1="0", ind_tjcr_fin_ult1="1"),
+        _row(2, "2015-02-28"),
+        _row(4, "2015-02-28", ind_tjcr_fin_ult1="1"),  # new client: no events
+        _row(3, "2015-04-28", ind_cco_fin_ult1="0"),  # gap: no events
+    ])
     c, holdings, events, _ = _clean(path, chunk_rows)
     got = sorted(map(tuple, events[["client_id", "product_code", "kind"]].to_numpy().tolist()))
     assert got == [(1, "cco_fin", "drop"), (1, "tjcr_fin", "add")]
@@ -154,10 +128,8 @@ def test_events_across_months_and_chunks(tmp_path: Path, chunk_rows: int) -> Non
 async def _counts(url: str) -> dict[str, int]:
     conn = await asyncpg.connect(url)
     try:
-        return {
-            t: await conn.fetchval(f"SELECT count(*) FROM {t}")
-            for t in ("client", "holding", "product_event", "dataset")
-        }
+        return {t: await conn.fetchval(f"SELECT count(*) FROM {t}")
+                for t in ("client", "holding", "product_event", "dataset")}
     finally:
         await conn.close()
 
@@ -185,16 +157,13 @@ async def test_load_real_sample_twice(db_url: str, santander_sample: Path) -> No
     conn = await asyncpg.connect(db_url)
     try:
         bad = await conn.fetchval(
-            "SELECT count(*) FROM client WHERE age IS NULL OR income IS NULL OR income < 0"
-        )
+            "SELECT count(*) FROM client WHERE age IS NULL OR income IS NULL OR income < 0")
         assert bad == 0
         row = await conn.fetchrow("SELECT * FROM client WHERE id = 1375586")  # first data row
-        assert (row["age"], row["sex"], row["customer_type"], row["seniority_months"]) == (35, "H", "1", 6)
+        assert (row["age"], row["sex"], row["customer_type"], row["seniority_months"]) == (
+            35, "H", "1", 6)
         assert (row["province_name"], row["segment"], str(row["income"])) == (
-            "MALAGA",
-            "individual",
-            "87218.10",
-        )
+            "MALAGA", "individual", "87218.10")
         assert row["snapshot_month"] == date(2015, 1, 28) and row["imputed_fields"] == []
     finally:
         await conn.close()
@@ -230,16 +199,16 @@ async def test_non_strict_skips(db_url: str, santander_sample: Path, tmp_path: P
     assert after["client"] == before["client"] + 5 and after["dataset"] == before["dataset"] + 1
 
 
-def test_cli_load_with_limit(db_url: str, santander_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_load_with_limit(db_url: str, santander_sample: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
     from cli.main import app
     from core.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(
-            app, ["data", "load-santander", str(santander_sample), "--limit", "100", "--chunk-rows", "1000"]
-        )
+        result = CliRunner().invoke(app, ["data", "load-santander", str(santander_sample),
+                                          "--limit", "100", "--chunk-rows", "1000"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
