@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from core.catalog import load_catalog
@@ -181,6 +182,23 @@ def _take(frames: list[pd.DataFrame], lines: list[np.ndarray], malformed: list[M
     return RawChunk(head, rows[:k], bytes_read, sorted(malformed, key=lambda m: m.line))
 
 
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _num(s: pd.Series) -> pd.Series:
+    """Float values of stripped strings, NaN where empty/NA/not a number.
+
+    Why not pd.to_numeric: on arrow strings it converts through Python objects (~3 s per
+    million values and column); one regex and one cast in pyarrow are ~10x faster."""
+    arr = pa.array(s.astype("str"), type=pa.string())
+    ok = pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)
+    out = np.full(len(s), np.nan)
+    idx = np.flatnonzero(ok.to_numpy(zero_copy_only=False))
+    if len(idx):
+        out[idx] = pc.cast(arr.filter(ok), pa.float64()).to_numpy(zero_copy_only=False)
+    return pd.Series(out, index=s.index)
+
+
 def _missing(s: pd.Series) -> pd.Series:
     return s.eq("") | s.eq("NA")
 
@@ -230,8 +248,7 @@ class SantanderCleaner:
 
     def _validate(self, df: pd.DataFrame) -> tuple[pd.DataFrame, list[MalformedRow]]:
         reasons = pd.Series("", index=df.index)
-        ids = pd.to_numeric(df["ncodpers"].where(df["ncodpers"].str.fullmatch(r"\d+")),
-                            errors="coerce")
+        ids = _num(df["ncodpers"]).where(df["ncodpers"].str.fullmatch(r"\d+").fillna(False))
         reasons[ids.isna() | (ids <= 0)] = "ncodpers is not a positive integer"
         reasons[(reasons == "") & (ids > MAX_NCODPERS)] = "ncodpers out of range"
         dato = pd.to_datetime(df["fecha_dato"], format="%Y-%m-%d", errors="coerce")
@@ -268,7 +285,7 @@ class SantanderCleaner:
         ints = {"seniority_months": "antiguedad", "primary_status": "indrel",
                 "address_type": "tipodom", "province_code": "cod_prov"}
         for name, src in ints.items():
-            num = pd.to_numeric(df[src].where(~_missing(df[src])), errors="coerce")
+            num = _num(df[src])
             bad = num.isna() & ~_missing(df[src])
             invalid = bad | (num < 0) | (num.notna() & (num % 1 != 0))
             if name == "seniority_months":
@@ -284,11 +301,11 @@ class SantanderCleaner:
         seg = df["segmento"].map(SEGMENTS)
         marks["segment"] = seg.isna()
         c["segment"] = seg.fillna("individual")
-        age = pd.to_numeric(df["age"].where(~_missing(df["age"])), errors="coerce")
+        age = _num(df["age"])
         marks["age"] = age.isna() | (age < AGE_RANGE[0]) | (age > AGE_RANGE[1])
         age = _median_fill(age, ~marks["age"], [c["segment"]], self.age_memory, AGE_DEFAULT)
         c["age"] = age.clip(*AGE_RANGE).round().astype(np.int64)
-        income = pd.to_numeric(df["renta"].where(~_missing(df["renta"])), errors="coerce")
+        income = _num(df["renta"])
         income = income.where(income >= 0)
         marks["income"] = income.isna()
         prov = c["province_code"].astype(str)
@@ -324,18 +341,13 @@ class SantanderCleaner:
             newer = prev_m < m
             self.last_month[i[newer]] = m
             self.last_mask[i[newer]] = cur[newer]
-            for k, code in enumerate(self.codes):
-                bit = np.uint32(1 << k)
-                for kind, bits in (("held", cur), ("add", add), ("drop", drop)):
-                    hit = (bits & bit) != 0
-                    if not hit.any():
-                        continue
-                    part = pd.DataFrame({"client_id": i[hit], "month": month[sel][hit],
-                                         "product_code": code})
-                    if kind == "held":
-                        holdings.append(part)
-                    else:
-                        events.append(part.assign(kind=kind))
+            held_rows = _bit_rows(i, month[sel], cur, self.codes)
+            if len(held_rows):
+                holdings.append(held_rows)
+            for kind, bits in (("add", add), ("drop", drop)):
+                part = _bit_rows(i, month[sel], bits, self.codes)
+                if len(part):
+                    events.append(part.assign(kind=kind))
         cols_h, cols_e = ["client_id", "month", "product_code"], ["client_id", "month",
                                                                    "product_code", "kind"]
         return (pd.concat(holdings, ignore_index=True) if holdings else _frame(cols_h),
@@ -349,6 +361,15 @@ class SantanderCleaner:
             self.last_mask = np.resize(self.last_mask, new)
             self.last_month[old:] = 0  # np.resize repeats data; clear the new tail
             self.last_mask[old:] = 0
+
+
+def _bit_rows(ids: np.ndarray, months: np.ndarray, masks: np.ndarray,
+              codes: tuple[str, ...]) -> pd.DataFrame:
+    """One row (client_id, month, product_code) per set bit of each row's product mask."""
+    bits = (masks[:, None] >> np.arange(len(codes), dtype=np.uint32)[None, :]) & np.uint32(1)
+    r, k = np.nonzero(bits)
+    return pd.DataFrame({"client_id": ids[r], "month": months[r],
+                         "product_code": np.asarray(codes, dtype=object)[k]})
 
 
 def _frame(cols: list[str]) -> pd.DataFrame:
