@@ -57,7 +57,9 @@ async def test_reload_gives_the_simulated_ownership(db_url: str, tmp_path: Path)
             "SELECT month, product_code, count(*) AS n FROM holding "
             "WHERE client_id BETWEEN 15889 AND 15889 + 1999 GROUP BY 1, 2"
         )
-        n_clients = await conn.fetchval("SELECT count(*) FROM client WHERE dataset_id = $1", loaded.dataset_id)
+        n_clients = await conn.fetchval(
+            "SELECT count(*) FROM client WHERE dataset_id = $1", loaded.dataset_id
+        )
     finally:
         await conn.close()
     got = {(str(r["month"]), r["product_code"]): r["n"] / 2000 for r in rows}

@@ -66,7 +66,8 @@ class ExportReport:
     def summary(self) -> str:
         return (
             f"wrote {self.path}: {self.rows:,} rows ({self.clients:,} clients x {len(self.months)} months, "
-            f"{self.bytes / 1e6:,.1f} MB) in {self.seconds:.1f}s ({self.rows / max(self.seconds, 1e-9):,.0f} rows/s)"
+            f"{self.bytes / 1e6:,.1f} MB) in {self.seconds:.1f}s "
+            f"({self.rows / max(self.seconds, 1e-9):,.0f} rows/s)"
         )
 
 
@@ -154,7 +155,9 @@ def format_block(bundle: Bundle, months: np.ndarray, seed: int, block: int) -> _
     plain = [t.replace("{ult}", "", 1) for t in tail]
     former = (primary == 99).tolist()
     ident = clients["id"].astype(str).tolist()
-    texts, flag_cache, rows = [], {}, 0
+    texts: list[str] = []
+    flag_cache: dict[tuple[int, bool], str] = {}
+    rows = 0
     for t, month in enumerate(months):
         sel = h_month == month
         mask = np.zeros(n, dtype=np.int64)
@@ -213,7 +216,7 @@ def export_santander(
     n_blocks = -(-n_clients // chunk_size)
     jobs = [(k, n_clients, n_months, seed, first_id, chunk_size, cal) for k in range(n_blocks)]
     totals: dict[tuple[str, str], int] = {}
-    parts = [open(parts_dir / f"{t:02d}.csv", "w", encoding="utf-8", newline="") for t in range(n_months)]
+    parts = [open(parts_dir / f"{t:02d}.csv", "w", encoding="utf-8", newline="") for t in range(n_months)]  # noqa: SIM115
     try:
         done = 0
         for result in _results(jobs, workers):

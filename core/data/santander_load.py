@@ -127,7 +127,8 @@ async def _load_chunks(
             report.rows_read += chunk.n_rows
             # Holdings reference their client: insert first-seen clients now, the latest
             # questionnaire of everyone once at the end (one write per client, not per month).
-            await store.upsert_clients(conn, latest.first_seen(bundle.clients), report.dataset_id, only_new=True)
+            new = latest.first_seen(bundle.clients)
+            await store.upsert_clients(conn, new, report.dataset_id, only_new=True)
             latest.add(bundle.clients)
             for table, n in (await store.upsert_history(conn, bundle)).items():
                 report.counts[table] = report.counts.get(table, 0) + n
