@@ -93,3 +93,14 @@ async def test_malformed_row_deep_in_an_export(db_url: str, tmp_path: Path) -> N
         assert await conn.fetchval("SELECT count(*) FROM holding") == before  # nothing loaded
     finally:
         await conn.close()
+
+
+def test_holdings_only_simulation_draws_the_same_population() -> None:
+    """The export's fast path skips operations, offers and truth but not a random draw."""
+    full = list(simulate(1200, 5, 8, chunk_size=600))
+    lean = list(simulate(1200, 5, 8, chunk_size=600, holdings_only=True))
+    only = list(simulate(1200, 5, 8, chunk_size=600, holdings_only=True, only_chunks=[1]))
+    for a, b in zip(full, lean, strict=True):
+        assert a.holdings.equals(b.holdings) and a.product_events.equals(b.product_events)
+        assert a.clients.equals(b.clients) and b.operations.empty and b.offers.empty
+    assert len(only) == 1 and only[0].holdings.equals(lean[1].holdings)
