@@ -42,9 +42,8 @@ def recsys(*args: str) -> list[str]:
 def run_stage(name: str, argv: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
     """Run one stage as a child process; wall time, peak RSS (MB) and its stdout."""
     started = time.perf_counter()
-    with open(log, "ab") as err:
-        err.write(f"\n=== {name}: {' '.join(argv)}\n".encode())
-        err.flush()
+    err_path = log.with_suffix(".stage.err")
+    with open(err_path, "wb") as err:
         proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=err)
         assert proc.stdout is not None
         out = proc.stdout.read()
@@ -52,13 +51,15 @@ def run_stage(name: str, argv: list[str], env: dict[str, str], log: Path) -> dic
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     text = out.decode(errors="replace")
+    messages = err_path.read_text(encoding="utf-8", errors="replace")  # the CLI reports on stderr
+    err_path.unlink()
     with open(log, "a", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.write(f"\n=== {name}: {' '.join(argv)}\n{messages}{text}")
     if proc.returncode != 0:
         raise SystemExit(f"stage {name} failed (exit {proc.returncode}); see {log}")
     cpu = usage.ru_utime + usage.ru_stime  # the child's own CPU, not PostgreSQL's: load-independent
     return {"stage": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "peak_mb": round(usage.ru_maxrss / 1024), "out": text}
+            "peak_mb": round(usage.ru_maxrss / 1024), "out": text, "messages": messages}
 
 
 def _number(pattern: str, text: str) -> int | None:
@@ -115,12 +116,13 @@ def main() -> None:
             bar.update(task, description=f"{name} ({args.clients:,} clients)")
             r = run_stage(name, argv, env, log)
             out = r.pop("out")
+            messages = r.pop("messages")
             if name == "train":
-                n = _number(r"([\d,]+) client-months", out)
+                n = _number(r"([\d,]+) client-months", messages)
             if name == "recommend --all":
-                n = _number(r"stored ([\d,]+) recommendations", out)
+                n = _number(r"stored ([\d,]+) recommendations", messages + out)
             if name.startswith("load"):
-                r["written"] = " ".join(out.split()).split("written ")[-1].split(";")[0]
+                r["written"] = " ".join((messages + out).split()).split("written ")[-1].split(";")[0]
             if name == "evaluate":
                 evaluation = json.loads(out[out.index("{"):])
             r["rows"] = n
