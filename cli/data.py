@@ -8,7 +8,7 @@ import typer
 
 from cli.common import console, fail, print_json, run
 
-app = typer.Typer(help="Data: load-santander, generate, profile.", no_args_is_help=True)
+app = typer.Typer(help="Data: load-santander, export-santander, generate, profile.", no_args_is_help=True)
 
 
 @app.command("load-santander")
@@ -32,6 +32,38 @@ def load_santander(
         console.print(f"[yellow]skipped[/] line {issue.line}: {issue.reason}")
     if len(report.malformed) > 20:
         console.print(f"... and {len(report.malformed) - 20} more malformed rows")
+
+
+@app.command("export-santander")
+def export_santander(
+    path: Path = typer.Argument(..., help="Output file (train_ver2.csv format; overwritten)."),
+    clients: int = typer.Option(5000, "--clients", min=1, help="Number of simulated clients."),
+    months: int = typer.Option(17, "--months", min=2, max=60, help="Monthly snapshots (from 2015-01-28)."),
+    seed: int = typer.Option(31, "--seed", help="Random seed (same seed, same file)."),
+    workers: int = typer.Option(2, "--workers", min=1, max=16, help="Simulating processes."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report (with ownership rates) as JSON."),
+) -> None:
+    """Write the simulator's clients and holdings as a train_ver2.csv (no operations, no offer log)."""
+    from dataclasses import asdict
+
+    from rich.progress import Progress
+
+    from core.data.santander_export import export_santander as export
+
+    if path.is_dir():
+        fail(f"PATH: is a folder, expected a file name: {path}")
+    if not path.parent.exists():
+        fail(f"PATH: folder does not exist: {path.parent}")
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("exporting clients", total=clients)
+        report = export(
+            path, clients, months, seed, workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    if json_out:
+        print_json(asdict(report))
+    else:
+        console.print(report.summary())
 
 
 @app.command()

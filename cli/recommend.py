@@ -90,8 +90,14 @@ def _recommend_all(seed: int) -> None:
         except NotFound as exc:
             fail(str(exc))
     took = time.perf_counter() - started
+    if not counts["uplift_models"]:
+        console.print(
+            "no uplift models (no offer log yet): offers ranked by take-up x value (reason code on "
+            "each offer); delivered offers are logged with their propensities, so uplift can be learned"
+        )
     console.print(
         f"stored {counts['stored']:,} recommendations ({counts['with_offers']:,} with offers) "
         f"for {counts['clients']:,} clients in {took:.1f} s "
-        f"({counts['stored'] / max(took, 1e-9):,.0f} clients/s)"
+        f"({counts['stored'] / max(took, 1e-9):,.0f} clients/s; score {counts['score_s']} s, "
+        f"decide+explain {counts['decide_s']} s, store {counts['store_s']} s)"
     )

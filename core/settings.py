@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="http://localhost:3000", description="Comma-separated origins.")
     api_url: str = Field(default="http://127.0.0.1:8000/graphql", description="Where the web app calls.")
 
+    # Training at bank scale: fit on this many random clients at most (all their months);
+    # unset/0 = every client. Evaluation and batch decisions still cover every client.
+    train_max_clients: int | None = Field(
+        default=200_000, description="Clients sampled for fitting when there are more (0 = all)."
+    )
+
     # Worker
     worker_group: str = "recsys-worker"
     worker_max_records: int = Field(default=500, description="Events per worker batch (one transaction).")

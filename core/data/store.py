@@ -8,6 +8,7 @@ for one load runs inside the caller's transaction, so a failed load leaves nothi
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import AsyncIterator
@@ -155,6 +156,78 @@ async def upsert_catalog(conn, catalog: Catalog) -> int:  # type: ignore[no-unty
     return len(rows)
 
 
+def client_csv(clients: pd.DataFrame, dataset_id: int) -> bytes:
+    """Client rows (CLIENT_COLUMNS + dataset_id) as CSV for COPY, vectorised.
+
+    Why not `client_records`: building a tuple of converted Python values per client costs
+    about 0.5 ms, i.e. minutes for the ~1M clients of the real file loaded month after month;
+    pandas formats whole columns at once. Unquoted empty fields are NULL in COPY's CSV format.
+    """
+    out = pd.DataFrame(index=clients.index)
+    for col in CLIENT_COLUMNS:
+        v = clients[col]
+        if col in ("snapshot_month", "first_contract_date", "last_primary_date"):
+            out[col] = pd.to_datetime(v, errors="coerce").dt.strftime("%Y-%m-%d")
+        elif col == "income":
+            num = pd.to_numeric(v, errors="coerce").astype(float)
+            out[col] = num.map("{:.2f}".format).where(num.notna(), None)
+        elif col == "imputed_fields":
+            out[col] = ["{" + ",".join(f) + "}" if f is not None else "{}" for f in v]
+        elif v.dtype == bool:
+            out[col] = np.where(v.to_numpy(), "t", "f")
+        elif v.dtype == object and col == "spouse_of_employee":
+            out[col] = v.map({True: "t", False: "f"})
+        else:
+            out[col] = v
+    out["dataset_id"] = dataset_id
+    return out.to_csv(index=False, header=False, na_rep="").encode()
+
+
+async def upsert_clients(conn, clients: pd.DataFrame, dataset_id: int, *, only_new: bool = False) -> int:  # type: ignore[no-untyped-def]
+    """COPY clients through a staging table and merge: new ids are inserted; existing ones
+    are updated to a snapshot at least as recent (or left alone with `only_new`)."""
+    if clients.empty:
+        return 0
+    await _stage(conn)
+    client_cols = [*CLIENT_COLUMNS, "dataset_id"]
+    await conn.copy_to_table(
+        "_stage_client", source=io.BytesIO(client_csv(clients, dataset_id)), columns=client_cols, format="csv"
+    )
+    cols = ", ".join(client_cols)
+    if only_new:
+        action = "DO NOTHING"
+    else:
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in client_cols if c != "id")
+        action = (
+            f"DO UPDATE SET {updates} WHERE client.snapshot_month IS NULL "
+            f"OR EXCLUDED.snapshot_month >= client.snapshot_month"
+        )
+    # Keep the latest snapshot of each client when months overlap.
+    status = await conn.execute(
+        f"INSERT INTO client ({cols}) SELECT DISTINCT ON (id) {cols} FROM _stage_client "
+        f"ORDER BY id, snapshot_month DESC NULLS LAST ON CONFLICT (id) {action}"
+    )
+    await conn.execute("TRUNCATE _stage_client")
+    return int(status.split()[-1])
+
+
+async def upsert_history(conn, bundle: Bundle) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Holdings and add/drop events through staging tables; rows already there are kept."""
+    await _stage(conn)
+    counts = {}
+    await copy_frames(conn, "_stage_holding", HOLDING_COLS, [bundle.holdings])
+    status = await conn.execute("INSERT INTO holding SELECT * FROM _stage_holding ON CONFLICT DO NOTHING")
+    counts["holding"] = int(status.split()[-1])
+    await copy_frames(conn, "_stage_event", EVENT_COLS, [bundle.product_events])
+    status = await conn.execute(
+        "INSERT INTO product_event (client_id, month, product_code, kind) "
+        "SELECT client_id, month, product_code, kind FROM _stage_event ON CONFLICT DO NOTHING"
+    )
+    counts["product_event"] = int(status.split()[-1])
+    await conn.execute("TRUNCATE _stage_holding, _stage_event")
+    return counts
+
+
 def _with_dataset(clients: pd.DataFrame, dataset_id: int) -> list[tuple[Any, ...]]:
     return [(*r, dataset_id) for r in client_records(clients)]
 
@@ -165,30 +238,8 @@ async def write_bundle(conn, bundle: Bundle, dataset_id: int, *, upsert: bool = 
     counts: dict[str, int] = {}
     client_cols = [*CLIENT_COLUMNS, "dataset_id"]
     if upsert:
-        await _stage(conn)
-        await conn.copy_records_to_table(
-            "_stage_client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols
-        )
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in client_cols if c != "id")
-        cols = ", ".join(client_cols)
-        # Keep the latest snapshot of each client when months overlap.
-        status = await conn.execute(
-            f"INSERT INTO client ({cols}) SELECT DISTINCT ON (id) {cols} FROM _stage_client "
-            f"ORDER BY id, snapshot_month DESC NULLS LAST "
-            f"ON CONFLICT (id) DO UPDATE SET {updates} "
-            f"WHERE client.snapshot_month IS NULL OR EXCLUDED.snapshot_month >= client.snapshot_month"
-        )
-        counts["client"] = int(status.split()[-1])
-        await copy_frames(conn, "_stage_holding", HOLDING_COLS, [bundle.holdings])
-        status = await conn.execute("INSERT INTO holding SELECT * FROM _stage_holding ON CONFLICT DO NOTHING")
-        counts["holding"] = int(status.split()[-1])
-        await copy_frames(conn, "_stage_event", EVENT_COLS, [bundle.product_events])
-        status = await conn.execute(
-            "INSERT INTO product_event (client_id, month, product_code, kind) "
-            "SELECT client_id, month, product_code, kind FROM _stage_event ON CONFLICT DO NOTHING"
-        )
-        counts["product_event"] = int(status.split()[-1])
-        await conn.execute("TRUNCATE _stage_client, _stage_holding, _stage_event")
+        counts["client"] = await upsert_clients(conn, bundle.clients, dataset_id)
+        counts.update(await upsert_history(conn, bundle))
     else:
         await conn.copy_records_to_table(
             "client", records=_with_dataset(bundle.clients, dataset_id), columns=client_cols

@@ -37,6 +37,7 @@ from core.models.hybrid import HybridParams, HybridScorer
 from core.models.popularity import PopularityRecommender
 from core.models.rules import RulesRecommender
 from core.services.registry import ModelSet
+from core.services.training_sample import sample_clients
 from core.settings import get_settings
 
 
@@ -140,7 +141,9 @@ def fit_model_set(
     say = (console or Console(stderr=True, quiet=True)).print
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    say(f"[bold]features[/] for cutoffs {windows.as_dict()['train_cutoffs']}")
+    frames = sample_clients(frames, get_settings().train_max_clients)  # no-op below the cap
+    cutoffs = windows.as_dict()["train_cutoffs"]
+    say(f"[bold]features[/] for cutoffs {cutoffs} ({len(frames.clients):,} clients)")
     # float32 at once (CatBoost quantises anyway), except the clustering inputs: the stacked
     # float64 frame of a 100k-client bank would take gigabytes.
     frame = training_frame(

@@ -11,7 +11,7 @@ Determinism: same (seed, n_clients, n_months, chunk_size, calibration) -> same d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,16 +87,31 @@ def simulate(
     calibration: dict[str, Any] | None = None,
     chunk_size: int = 10_000,
     observer: MonthObserver | None = None,
+    holdings_only: bool = False,
+    only_chunks: Sequence[int] | None = None,
 ) -> Iterator[Bundle]:
-    """Yield bundles of at most `chunk_size` clients each; `observer` sees every month's state."""
+    """Yield bundles of at most `chunk_size` clients each; `observer` sees every month's state.
+
+    `holdings_only`: clients, holdings and add/drop events only (no operations, offer log,
+    truth or Bayes ceiling), about 2x faster; the random draws are the same, so the
+    holdings equal those of a full run with the same arguments (the Santander export).
+    `only_chunks`: yield just these chunk indices (same data as in a full run), so worker
+    processes can each simulate a share of one population.
+    """
+    if holdings_only and observer is not None:
+        raise ValueError("an observer needs the full simulation (holdings_only=False)")
     cal = calibration or load_calibration()
     months = month_dates(n_months)
     cal_ctx = _context(cal)
     calendar = camp.calendar(seed, n_months)
     for k, start in enumerate(range(0, n_clients, chunk_size)):
+        if only_chunks is not None and k not in only_chunks:
+            continue
         rng = np.random.default_rng([seed, k])
         n = min(chunk_size, n_clients - start)
-        yield _chunk(rng, n, first_id + start, n_months, months, cal, cal_ctx, calendar, observer)
+        yield _chunk(
+            rng, n, first_id + start, n_months, months, cal, cal_ctx, calendar, observer, holdings_only
+        )
 
 
 def _context(cal: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +145,7 @@ def _chunk(
     ctx: dict[str, Any],
     calendar: list[list[int]],
     observer: MonthObserver | None = None,
+    holdings_only: bool = False,
 ) -> Bundle:
     codes, col = ctx["codes"], ctx["col"]
     n_p = len(codes)
@@ -194,10 +210,11 @@ def _chunk(
         )
         first_now = (arriving[:, None], first_rates)  # a newcomer's first products: cell rates
         p_org, p_off = np.where(*first_now, couple(raw_org)), np.where(*first_now, couple(raw_off))
-        by_type = rs.type_probs(
-            ctx["hazard"], seg_mult, need_seen, season_mult, boost, ~blocked, hmult, react, fat, couple
-        )
-        c_org, c_off = (np.where(*first_now, a) for a in by_type.expect(evidence.type_weights(linked)))
+        if not holdings_only:  # the ceiling draws nothing at random: skipping it changes no data
+            by_type = rs.type_probs(
+                ctx["hazard"], seg_mult, need_seen, season_mult, boost, ~blocked, hmult, react, fat, couple
+            )
+            c_org, c_off = (np.where(*first_now, a) for a in by_type.expect(evidence.type_weights(linked)))
         treated = np.zeros((n, n_p), dtype=bool)
         campaigns = []
         for c_idx in calendar[t]:
@@ -249,13 +266,18 @@ def _chunk(
                     join <= t,
                 )
             )
-        for idx, j, _c, _r, arm, _p in campaigns:
-            evidence.add(idx, j, arm, adds[idx, j], by_type)
         shown[:, t] = treated.sum(1)
         last_drop[held & ~new] = t
         last_add[new & ~held] = t
         hold_list.append(_holding_rows(pop.ids, months[t], new, codes))
         ev_list.append(_event_rows(pop.ids, months[t], new & ~held, held & ~new, codes))
+        if holdings_only:
+            for idx, *_ in campaigns:
+                _offer_draws(rng, len(idx))
+            held = new
+            continue
+        for idx, j, _c, _r, arm, _p in campaigns:
+            evidence.add(idx, j, arm, adds[idx, j], by_type)
         seen = join <= t  # truth rows of the clients by now
         po, pf, co, cf = (a[seen] for a in (p_org, p_off, c_org, c_off))
         truth_list.append(_truth_rows(pop.ids[seen], months[t], po, pf, co, cf, codes))
@@ -264,6 +286,12 @@ def _chunk(
             for idx, j, c, is_rand, arm, prop in campaigns
         ]
         held = new
+    if holdings_only:
+        return Bundle(
+            clients=pop.frame,
+            holdings=pd.concat(hold_list, ignore_index=True),
+            product_events=pd.concat(ev_list, ignore_index=True) if ev_list else Bundle().product_events,
+        )
     from core.data.simulator.operations import simulate_operations
 
     inv = np.array([c in INVESTMENT for c in codes])
@@ -346,9 +374,10 @@ def _offer_rows(
 ) -> pd.DataFrame:
     """Offers shown 1-4 days after the previous snapshot; a conversion lands before the next."""
     k = len(idx)
+    days, hours, lag = _offer_draws(rng, k)
     base = prev_snapshot.astype("datetime64[us]").astype(np.int64)
-    shown = base + rng.integers(1, 5, k) * 86_400_000_000 + rng.integers(8, 20, k) * 3_600_000_000
-    outcome = shown + rng.uniform(0.2, 24, k) * 86_400e6
+    shown = base + days * 86_400_000_000 + hours * 3_600_000_000
+    outcome = shown + lag * 86_400e6
     return pd.DataFrame(
         {
             "client_id": ids[idx],
@@ -366,6 +395,11 @@ def _offer_rows(
             ),
         }
     )
+
+
+def _offer_draws(rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The random draws of k offer-log rows (day, hour, conversion lag), in a fixed order."""
+    return rng.integers(1, 5, k), rng.integers(8, 20, k), rng.uniform(0.2, 24, k)
 
 
 def truth_summary(truth_path: str | Path) -> dict[str, float]:
