@@ -38,10 +38,10 @@ test: venv lint typecheck
 	$(BIN)/python -m pytest -q -ra
 
 # Demo population, generated once per state folder (RECSYS_HOME, default .recsys/).
+# `recsys data profile` shows what is in it (not on the way to the first screen: ~30 s).
 demo-data: venv
 	$(BIN)/recsys db upgrade
 	$(BIN)/recsys data generate --clients $(DEMO_CLIENTS) --months $(DEMO_MONTHS) --seed $(DEMO_SEED) --if-empty
-	$(BIN)/recsys data profile
 
 # The serving models on the demo population, trained once per state folder. Only what the
 # first screens need: the API decides a client's offers when first asked (no batch job), and

@@ -15,6 +15,7 @@ Several worker processes in one group split the partitions (the client id is the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -82,7 +83,7 @@ class Worker:
         self.max_records = max_records
         self.stats = WorkerStats()
         self._lag_at = 0.0
-        self._lag_partitions: set[str] = set()
+        self._next_offset: dict[int, int] = {}  # partition -> offset after the last one handled
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; the batch in hand is finished and committed first."""
@@ -95,7 +96,7 @@ class Worker:
                 continue
             records = sorted((r for rs in batch.values() for r in rs), key=lambda r: (r.partition, r.offset))
             if not records:
-                await self._measure_lag(idle=True)
+                self._measure_lag([], idle=True)
                 continue
             started = time.perf_counter()
             await self._handle_until_done(records, stop)
@@ -106,27 +107,28 @@ class Worker:
                 log.warning("offset commit failed (%s); the batch will be re-delivered and skipped", exc)
             metrics.WORKER_BATCH_SECONDS.observe(time.perf_counter() - started)
             metrics.WORKER_BATCH_EVENTS.observe(len(records))
-            await self._measure_lag()
+            self._measure_lag(records)
 
-    async def _measure_lag(self, idle: bool = False) -> None:
-        """Consumer lag per owned partition (high water mark - position), for /metrics. When
+    def _measure_lag(self, records: list[ConsumerRecord], idle: bool = False) -> None:
+        """Consumer lag per owned partition (high water mark - next offset to consume), for
+        /metrics. Synchronous on purpose: `consumer.position()` waits (without bound) for a
+        position after a broker restart, which would stall the loop it is measuring. When
         idle, at most once a second: the numbers only change when messages arrive."""
+        for r in records:
+            self._next_offset[r.partition] = r.offset + 1
         now = time.monotonic()
         if idle and now - self._lag_at < 1.0:
             return
         self._lag_at = now
-        try:
-            owned = self.consumer.assignment()
-            for tp in owned:
-                high = self.consumer.highwater(tp)
-                if high is not None:
-                    position = await self.consumer.position(tp)
-                    metrics.WORKER_LAG.labels(str(tp.partition)).set(max(0, high - position))
-            for partition in self._lag_partitions - {str(tp.partition) for tp in owned}:
-                metrics.WORKER_LAG.remove(partition)  # given to another worker by a rebalance
-            self._lag_partitions = {str(tp.partition) for tp in owned}
-        except (KafkaError, KeyError, ValueError) as exc:  # mid-rebalance: try again next time
-            log.debug("consumer lag not measured (%s)", exc)
+        owned = {tp.partition: tp for tp in self.consumer.assignment()}
+        for partition, tp in owned.items():
+            high = self.consumer.highwater(tp)
+            if high is not None and partition in self._next_offset:
+                metrics.WORKER_LAG.labels(str(partition)).set(max(0, high - self._next_offset[partition]))
+        for partition in set(self._next_offset) - set(owned):  # given to another worker
+            del self._next_offset[partition]
+            with contextlib.suppress(KeyError):
+                metrics.WORKER_LAG.remove(str(partition))
 
     async def _handle_until_done(self, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
         delay = 0.2
