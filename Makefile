@@ -10,7 +10,7 @@ DEMO_CLIENTS ?= 5000
 DEMO_MONTHS ?= 17
 DEMO_SEED ?= 31
 
-.PHONY: venv run test lint typecheck demo-data models evaluate clean-state help web
+.PHONY: venv run test lint typecheck demo-data models evaluate clean-state help web web-tools-background
 
 help:
 	@echo "make run   - set up everything on embedded defaults and run the system"
@@ -57,10 +57,16 @@ evaluate: models
 
 # The whole system in the foreground: relay, worker, GraphQL API (GraphiQL at /graphql) and
 # the web app on the embedded database and broker; Ctrl-C stops it. WORKERS=2 for two workers.
+# (`recsys recommend --demo 3` shows three clients' decisions in the terminal: ~1.5 min of
+# model loading on a busy 2-core machine, so not on the way to the first screen.)
 WORKERS ?= 1
-run: models
-	$(BIN)/recsys recommend --demo 3
+run: web-tools-background models
 	$(BIN)/recsys up --workers $(WORKERS)
+
+# bun from the npm registry (network-bound, ~25 s) while the models train; the script holds a
+# lock, so `recsys up` waits for it (or does it, with its errors shown, if it failed here).
+web-tools-background:
+	bash scripts/install_web_tools.sh > /dev/null 2>&1 &
 
 # The Reflex web app alone (dev mode, http://localhost:3000), against the API at API_URL
 # (default http://127.0.0.1:8000/graphql, e.g. from `recsys up --no-web` or `recsys api`).

@@ -52,6 +52,13 @@ OUTBOX_BACKLOG = Gauge(
     ["state"],
 )
 
+# Every label value shown from the start (at 0): a scraper sees "no dead letters yet", and a
+# rate() over the counter has its first point.
+for _outcome in ("processed", "skipped_replay", "dead_lettered"):
+    WORKER_EVENTS.labels(_outcome)
+for _kind in ("first", "again"):
+    RELAY_PUBLISHED.labels(_kind)
+
 
 def serve_metrics(port: int | None, host: str, what: str) -> bool:
     """Serve /metrics on host:port in a daemon thread; False (and a warning) when the port is
