@@ -7,6 +7,7 @@ the work (the counters are process-wide; other tests may have moved them already
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 
@@ -54,11 +55,14 @@ async def test_relay_and_worker_metrics_count_events_batches_dead_letters_and_ba
         await wait_for(lambda: _has_worker(handles), 60, "worker ready")
         before = scrape(worker_port)
         await wait_for(all_processed(trained_db, events), 90, "4 events processed")
-        # A message that can never be processed: dead-lettered, and counted as such.
+        # A message that can never be processed (its client does not exist): dead-lettered,
+        # and counted as such. Well-formed JSON with an event id: other tests read this
+        # session's topics from the beginning and parse what they find.
+        body = {"event_id": str(uuid.uuid4()), "event_type": "operation_added", "client_id": 999_999_998}
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
         await producer.start()
         try:
-            await producer.send_and_wait(CLIENT_EVENTS, key=b"1", value=b"\xff not json")
+            await producer.send_and_wait(CLIENT_EVENTS, key=b"999999998", value=json.dumps(body).encode())
         finally:
             await producer.stop()
         await wait_for(lambda: _dead_lettered(handles), 60, "the poison message dead-lettered")

@@ -79,6 +79,7 @@ class Relay:
         poll_interval_s: float = 0.05,
         republish_after_s: float = 30.0,
         on_error: Callable[[], Awaitable[object]] | None = None,
+        connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
     ) -> None:
         self.pool = pool
         self.producer = producer
@@ -88,8 +89,10 @@ class Relay:
         self.on_error = on_error  # e.g. recreate topics after a broker restart
         self.stats = RelayStats()
         self._backlog_at = 0.0
+        self.connect = connect  # a LISTEN connection for the outbox trigger (None: poll only)
         self._wake = asyncio.Event()
-        self._listener: asyncpg.pool.PoolConnectionProxy | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._listen_at = -1.0
 
     async def measure_backlog(self, every_s: float = 1.0) -> None:
         """Outbox rows not processed yet, for /metrics; at most once per `every_s` (a count
@@ -168,13 +171,18 @@ class Relay:
                 w.cancel()
 
     async def _listen(self) -> None:
-        """(Re)open the LISTEN connection when there is none or it died; on failure the relay
-        just polls (the next pass tries again)."""
-        if self._listener is not None and not self._listener.is_closed():
+        """(Re)open the LISTEN connection when there is none or it died, at most once a
+        second; on failure the relay just polls. A connection of its own, not one of the
+        pool's: the pool may take back and replace its connections (a database restart)."""
+        if self.connect is None or (self._listener is not None and not self._listener.is_closed()):
             return
+        now = time.monotonic()
+        if now - self._listen_at < 1.0:
+            return
+        self._listen_at = now
         await self._unlisten()
         try:
-            conn = await self.pool.acquire()
+            conn = await asyncio.wait_for(self.connect(), timeout=2.0)
         except Exception as exc:  # noqa: BLE001 - database down: poll until it is back
             log.debug("outbox listener not started (%s)", exc)
             return
@@ -182,18 +190,16 @@ class Relay:
             await conn.add_listener(WAKE_CHANNEL, self._on_notify)
         except Exception as exc:  # noqa: BLE001
             log.debug("outbox listener not started (%s)", exc)
-            await self.pool.release(conn)
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=1.0)
             return
         self._listener = conn
 
     async def _unlisten(self) -> None:
         conn, self._listener = self._listener, None
-        if conn is None:
-            return
-        with contextlib.suppress(Exception):
-            await conn.remove_listener(WAKE_CHANNEL, self._on_notify)
-        with contextlib.suppress(Exception):
-            await self.pool.release(conn)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=1.0)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

@@ -52,12 +52,16 @@ async def run_relay(
     settings = settings or get_settings()
     bootstrap = bootstrap or resolve_bootstrap(settings)
     await ensure_topics(bootstrap)
-    # One connection more than a pass needs: the relay's LISTEN for the outbox trigger.
-    pool = await asyncpg.create_pool(plain_url(url or database_url(settings)), min_size=1, max_size=3)
+    dsn = plain_url(url or database_url(settings))
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     producer = producer_for(bootstrap)
     await producer.start()
     relay = Relay(
-        pool, producer, republish_after_s=settings.outbox_republish_s, on_error=ensure_topics_cb(bootstrap)
+        pool,
+        producer,
+        republish_after_s=settings.outbox_republish_s,
+        on_error=ensure_topics_cb(bootstrap),
+        connect=lambda: asyncpg.connect(dsn),
     )
     serve_metrics(settings.relay_metrics_port, settings.metrics_host, "relay")
     if on_ready:
