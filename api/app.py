@@ -8,29 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from api import json_lane
+from api import metrics as prometheus
 from api.auth import ANONYMOUS, Auth, Principal, Role
 from api.config import ApiConfig, cors_origins, jwt_secret, partner_keys
 from api.db import Database
 from api.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError, coded, error_body
 from api.hub import NotificationHub
-from api.metrics import METRICS
 from api.ratelimit import TokenBuckets
 from api.schema import Context, build_schema, context_for
 from api.state import AppState, ModelCache, TimedCache
@@ -65,7 +68,7 @@ class Guard:
         headers = Headers(scope=scope)
 
         async def refuse(status: int, code: str, message: str, extra: dict[str, str] | None = None) -> None:
-            METRICS.observe("http", code, time.perf_counter() - started)
+            prometheus.observe("http", code, time.perf_counter() - started)
             response = JSONResponse(error_body(code, message), status_code=status, headers=extra)
             await response(scope, receive, send)
 
@@ -119,9 +122,44 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
         )
         self.state = state
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Plain JSON POSTs through api.json_lane; the rest (and those it declines) through
+        strawberry's view, with the body replayed."""
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await super().__call__(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        if await json_lane.answer(self, scope, bytes(body), receive, send):
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await super().__call__(scope, replay, send)
+
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         principal: Principal = request.scope.get(PRINCIPAL, ANONYMOUS)
         return context_for(self.state, request, response, principal)
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: a tenth of json.dumps' time for a recommendations answer. Values it does not
+        take (an int over 64 bits in a JSON scalar) go through json as before."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     async def process_result(self, request: Any, result: Any) -> Any:
         """Every error leaves with a code, even one raised outside the operation's extensions."""
@@ -209,7 +247,8 @@ def create_app(
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     async def metrics(request: Request) -> Response:
-        return PlainTextResponse(METRICS.render(), media_type="text/plain; version=0.0.4")
+        body, content_type = prometheus.render()
+        return Response(body, headers={"Content-Type": content_type})
 
     graphql = GraphQLApp(state)
     app = Starlette(

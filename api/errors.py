@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from graphql import GraphQLError, OperationDefinitionNode
 from graphql.language import FieldNode
 from strawberry.extensions import SchemaExtension
 
-from api.metrics import METRICS
+from api import metrics
 from core.db.errors import DB_OUTAGES
 from core.services.commands import NotFound as CommandNotFound
 from core.services.commands import ValidationError
@@ -172,6 +173,8 @@ class ErrorsAndMetrics(SchemaExtension):
     """Sets error codes (see module doc), masks unexpected errors, counts and times operations."""
 
     known_fields: set[str] = set()
+    # Label per parsed document (the parser cache hands a text's requests the same one).
+    _labels: OrderedDict[int, tuple[Any, str]] = OrderedDict()
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -183,5 +186,16 @@ class ErrorsAndMetrics(SchemaExtension):
         if errors:
             result.errors = [coded(e) for e in errors]  # type: ignore[union-attr]
             status = str((result.errors[0].extensions or {}).get("code", INTERNAL))  # type: ignore[union-attr]
-        label = operation_label(context.graphql_document, self.known_fields)
-        METRICS.observe(label, status, time.perf_counter() - started)
+        label = self._label(context.graphql_document)
+        metrics.observe(label, status, time.perf_counter() - started)
+
+    def _label(self, document: Any) -> str:
+        known = self._labels.get(id(document))
+        if known is not None and known[0] is document:
+            return known[1]
+        label = operation_label(document, self.known_fields)
+        if document is not None:
+            self._labels[id(document)] = (document, label)
+            if len(self._labels) > 256:
+                self._labels.popitem(last=False)
+        return label

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
-from api.metrics import METRICS
+from api.metrics import SUBSCRIBERS
 from core.events import NOTIFICATIONS
 
 log = logging.getLogger("api.hub")
@@ -129,11 +129,11 @@ class NotificationHub:
     async def subscribe(self, client_id: int) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         self._subscribers[client_id].add(queue)
-        METRICS.gauge("recsys_api_subscribers", 1)
+        SUBSCRIBERS.inc()
         try:
             yield queue
         finally:
-            METRICS.gauge("recsys_api_subscribers", -1)
+            SUBSCRIBERS.dec()
             subscribers = self._subscribers.get(client_id)
             if subscribers is not None:
                 subscribers.discard(queue)

@@ -32,13 +32,16 @@ async def reload_client(info: Info, client_id: int) -> Client:
     return await load_client(info, client_id)
 
 
+# The client's newest stored recommendation (REC_COLUMNS); bench/bench_api.py's floor route
+# serves the same row, so the two measure the same database work.
+LATEST_RECOMMENDATION_SQL = (
+    f"SELECT {REC_COLUMNS} FROM recommendation WHERE client_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
+)
+
+
 async def latest_recommendation(info: Info, client_id: int) -> Any:
     """The client's newest stored recommendation row, or None."""
-    return await info.context.state.db.fetchrow(
-        f"SELECT {REC_COLUMNS} FROM recommendation WHERE client_id = $1 "
-        "ORDER BY created_at DESC, id DESC LIMIT 1",
-        client_id,
-    )
+    return await info.context.state.db.fetchrow(LATEST_RECOMMENDATION_SQL, client_id)
 
 
 async def decide_now(info: Info, client_id: int) -> Recommendation:

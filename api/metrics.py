@@ -1,71 +1,56 @@
-"""Prometheus text-format metrics, kept in process (no client library needed).
+"""The API's Prometheus metrics, on prometheus_client (the exposition format is its job, not ours).
 
 `recsys_api_requests_total{operation,status}` counts GraphQL operations (and requests refused
-before GraphQL: operation "http"), `recsys_api_request_seconds` is their latency histogram,
-`recsys_api_subscribers` the open notification subscriptions.
+before GraphQL: operation "http"), `recsys_api_request_seconds{operation}` is their latency
+histogram, `recsys_api_subscribers` the open notification subscriptions; the client library
+adds the process's own CPU, memory and file-descriptor metrics.
+
+With several API processes (`recsys api --workers N`) each process counts its own requests; when
+PROMETHEUS_MULTIPROC_DIR is set (recsys api sets it for N > 1) the processes write their values
+there and /metrics answers with the sum over all of them, so one scrape sees the whole API.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+# `_created` timestamps double the series for nothing a dashboard of this API reads.
+disable_created_metrics()
 
 BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.counts: dict[tuple[str, str], int] = defaultdict(int)
-        self.buckets: dict[str, list[int]] = {}
-        self.sums: dict[str, float] = defaultdict(float)
-        self.totals: dict[str, int] = defaultdict(int)
-        self.gauges: dict[str, float] = defaultdict(float)
-
-    def observe(self, operation: str, status: str, seconds: float) -> None:
-        with self._lock:
-            self.counts[(operation, status)] += 1
-            counts = self.buckets.setdefault(operation, [0] * len(BUCKETS))
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    counts[i] += 1
-            self.sums[operation] += seconds
-            self.totals[operation] += 1
-
-    def gauge(self, name: str, delta: float) -> None:
-        with self._lock:
-            self.gauges[name] += delta
-
-    def render(self) -> str:
-        with self._lock:
-            lines = [
-                "# HELP recsys_api_requests_total GraphQL operations by operation and status.",
-                "# TYPE recsys_api_requests_total counter",
-            ]
-            for (op, status), n in sorted(self.counts.items()):
-                lines.append(
-                    f'recsys_api_requests_total{{operation="{_escape(op)}",status="{_escape(status)}"}} {n}'
-                )
-            lines += [
-                "# HELP recsys_api_request_seconds GraphQL operation latency.",
-                "# TYPE recsys_api_request_seconds histogram",
-            ]
-            for op, counts in sorted(self.buckets.items()):
-                label = _escape(op)
-                for bound, n in zip(BUCKETS, counts, strict=True):
-                    lines.append(f'recsys_api_request_seconds_bucket{{operation="{label}",le="{bound}"}} {n}')
-                lines.append(
-                    f'recsys_api_request_seconds_bucket{{operation="{label}",le="+Inf"}} {self.totals[op]}'
-                )
-                lines.append(f'recsys_api_request_seconds_sum{{operation="{label}"}} {self.sums[op]:.6f}')
-                lines.append(f'recsys_api_request_seconds_count{{operation="{label}"}} {self.totals[op]}')
-            for name, value in sorted(self.gauges.items()):
-                lines += [f"# TYPE {name} gauge", f"{name} {value:g}"]
-        return "\n".join(lines) + "\n"
+REQUESTS = Counter(
+    "recsys_api_requests", "GraphQL operations by operation and status.", ["operation", "status"]
+)
+LATENCY = Histogram(
+    "recsys_api_request_seconds", "GraphQL operation latency.", ["operation"], buckets=BUCKETS
+)
+SUBSCRIBERS = Gauge("recsys_api_subscribers", "Open notification subscriptions.", multiprocess_mode="livesum")
 
 
-METRICS = Metrics()
+def observe(operation: str, status: str, seconds: float) -> None:
+    """One finished operation (labels are schema names and error codes: a bounded set)."""
+    REQUESTS.labels(operation, status).inc()
+    LATENCY.labels(operation).observe(seconds)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text and its content type: this process's registry, or the sum over all
+    API processes in multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,24 +1,31 @@
-"""Benchmark: the `recommendations` query under concurrent load, through a real API process.
+"""Benchmark: the `recommendations` query under concurrent load beside a bare-endpoint floor.
 
     python bench/bench_api.py [--clients 5000] [--months 17] [--sample 5000] [--requests 5000]
-                              [--compute 64] [--concurrency 16] [--reuse-home DIR]
+                              [--compute 33] [--concurrency 16] [--api-workers 1] [--rounds 2]
+                              [--reuse-home DIR] [--json]
 
 On a fresh embedded PostgreSQL with a simulated population and a trained model set (or a state
 folder that already holds both, e.g. .recsys after `make run`):
 0. a batch job stores a recommendation (decision layer + template explanations, batches of 500
    clients, the worker's scoring path) for `--sample` random clients that have none, as the
    worker and batch jobs keep them in production;
-then starts `recsys api` as a subprocess (uvicorn, one process, rate limit off, no broker)
-and, from this process with `--concurrency` connections:
-1. served requests: `--requests` `recommendations` queries for random clients of the sample,
-   answered from the latest stored recommendation (the issue's target: p50 <= 15 ms,
-   p99 <= 50 ms);
-2. first offers: `--compute` `registerClient` mutations; each stores a new client, then runs
+then starts the API (uvicorn, `--api-workers` processes, rate limit off, no broker) with one
+extra bench-only route (bench/_floor_app.py) and, from this process with `--concurrency`
+keep-alive connections:
+1. graphql: `--requests` `recommendations` queries for random clients of the sample, answered
+   from the latest stored recommendation;
+2. floor: as many requests for the same clients to `POST /floor`, which serves the same stored
+   row as JSON from a bare Starlette route (same pool, same token check, same SQL): what the
+   work costs without GraphQL. The two alternate in `--rounds` rounds so both see the same
+   machine;
+3. first offers: `--compute` `registerClient` mutations; each stores a new client, then runs
    the decision layer in the API (features, cold start, CatBoost, SHAP reasons, uplift, rules,
    explanations) and stores the result (the path of a client without a stored
-   recommendation).
-Prints p50/p90/p99 latency (ms) and requests/s of both phases as JSON, and the CPU time per
-served request of the API, PostgreSQL and the load generator (all on the same cores here).
+   recommendation). `--compute 0` skips it.
+For graphql and floor: requests/s, p50/p90/p99 latency (ms) and CPU time per request of the API
+processes (and of PostgreSQL and this load generator, all on the same cores), their ratio, and
+how busy the machine was meanwhile. Small `--clients/--sample/--requests` make a quick run.
+`--json`: the last line is one JSON object, `{"graphql": {...}, "floor": {...}, "ratio": ...}`.
 Numbers only: nothing here passes or fails.
 """
 
@@ -26,37 +33,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
-import statistics
 import subprocess
+import sys
+import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _setup import ensure_population, free_port, migrated_database, recsys, state_home
+import httpx
+from _floor_app import FLOOR_PATH
+from _measure import cpu_seconds, summary
+from _setup import ensure_population, free_port, migrated_database, state_home
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
 
 QUERY = """query($id: ID!) { recommendations(clientId: $id) {
   id strategy modelVersion createdAt noContactReason
   offers { rank probability uplift expectedValue reasonCodes reasonTexts explanation explanationSource
            reasons { feature contribution } product { code kind nameRu nameEn category } } } }"""
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    if not ordered:
-        return {}
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {
-        "p50_ms": at(0.50),
-        "p90_ms": at(0.90),
-        "p99_ms": at(0.99),
-        "mean_ms": round(statistics.mean(ordered) * 1000, 2),
-    }
 
 
 REGISTER = """mutation($i: RegisterClientInput!) { registerClient(input: $i) {
@@ -75,10 +75,11 @@ def questionnaire(rng: random.Random) -> dict[str, Any]:
 
 
 async def load(
-    base: str, token: str, ids: list[int], concurrency: int, register: bool = False
+    base: str, token: str, ids: list[int], concurrency: int, kind: str = "graphql"
 ) -> dict[str, Any]:
-    """Send one query per id in `ids` (`register`: one registration each), `concurrency` at a
-    time, each worker on its own keep-alive connection; latency per request."""
+    """Send one request per id in `ids`, `concurrency` at a time, each worker on its own
+    keep-alive connection; latency per request. kind: graphql (the `recommendations` query),
+    floor (the bench's bare route for the same row) or register (one registration each)."""
     from urllib.parse import urlsplit
 
     from _http import LeanHttp
@@ -90,19 +91,23 @@ async def load(
         queue.put_nowait(cid)
     url = urlsplit(base)
     headers = {"Authorization": f"Bearer {token}"}
+    path = FLOOR_PATH if kind == "floor" else "/graphql"
+
+    def body_of(cid: int) -> dict[str, Any]:
+        if kind == "register":
+            return {"query": REGISTER, "variables": {"i": questionnaire(random.Random(cid))}}
+        if kind == "floor":
+            return {"clientId": str(cid)}
+        return {"query": QUERY, "variables": {"id": str(cid)}}
 
     async def run() -> None:
         nonlocal errors
         http = LeanHttp(url.hostname or "127.0.0.1", url.port or 80)
         try:
             while not queue.empty():
-                cid = queue.get_nowait()
-                if register:
-                    body = {"query": REGISTER, "variables": {"i": questionnaire(random.Random(cid))}}
-                else:
-                    body = {"query": QUERY, "variables": {"id": str(cid)}}
+                body = body_of(queue.get_nowait())
                 t = time.perf_counter()
-                status, answer = await http.post_json("/graphql", body, headers)
+                status, answer = await http.post_json(path, body, headers)
                 latencies.append(time.perf_counter() - t)
                 if status != 200 or answer.get("errors"):
                     errors += 1
@@ -112,58 +117,20 @@ async def load(
     started = time.perf_counter()
     await asyncio.gather(*(run() for _ in range(concurrency)))
     seconds = time.perf_counter() - started
-    return {
-        "requests": len(ids),
-        "errors": errors,
-        "seconds": round(seconds, 2),
-        "requests_per_s": round(len(ids) / seconds, 1),
-        **percentiles(latencies),
-    }
-
-
-def cpu_seconds(api_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the API (its process tree), by PostgreSQL and by this load
-    generator: per request, they say how many requests per second the machine's cores allow."""
-    import psutil
-
-    def _own(proc: psutil.Process) -> float:
-        t = proc.cpu_times()  # this process only: the API is its child
-        return t.user + t.system
-
-    def tree(proc: psutil.Process) -> float:
-        total = 0.0
-        for p in [proc, *proc.children(recursive=True)]:
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                pass
-        return total
-
-    postgres = 0.0
-    for p in psutil.process_iter(["name"]):
-        if p.info["name"] in ("postgres", "postmaster"):
-            try:
-                t = p.cpu_times()
-                postgres += t.user + t.system
-            except psutil.Error:
-                pass
-    return {
-        "api": tree(psutil.Process(api_pid)),
-        "postgres": postgres,
-        "load_generator": _own(psutil.Process()),
-    }
+    return {"requests": len(ids), "errors": errors, "seconds": seconds, "latencies": latencies}
 
 
 def server_share(metrics: str, operation: str) -> dict[str, float]:
     """Share of operations the server finished within each histogram bound (GraphQL execution
     time inside the API, without HTTP and client overhead)."""
-    prefix = f'recsys_api_request_seconds_bucket{{operation="{operation}",le="'
-    counts = {}
-    for line in metrics.splitlines():
-        if line.startswith(prefix):
-            bound, value = line[len(prefix) :].split('"}')
-            counts[bound] = float(value)
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts = {
+        sample.labels["le"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "recsys_api_request_seconds_bucket" and sample.labels.get("operation") == operation
+    }
     total = counts.get("+Inf", 0.0)
     return {
         f"{b}s": round(v / total, 4)
@@ -236,12 +203,17 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=17)
     parser.add_argument("--seed", type=int, default=31)
     parser.add_argument("--sample", type=int, default=5000, help="clients with a stored recommendation")
-    parser.add_argument("--requests", type=int, default=5000, help="served (stored) requests")
-    parser.add_argument("--compute", type=int, default=33, help="requests that decide in the API")
+    parser.add_argument("--requests", type=int, default=5000, help="served (stored) requests per phase")
+    parser.add_argument("--compute", type=int, default=33, help="requests that decide in the API (0: none)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes of the API")
+    parser.add_argument("--rounds", type=int, default=2, help="graphql/floor alternations")
     parser.add_argument("--reuse-home", type=Path, default=None, help="state folder with data and models")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args()
+    for name in ("clients", "sample", "requests", "concurrency", "api_workers", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
 
     home = state_home(args.reuse_home, "rsa-")
     out: dict[str, Any] = {
@@ -249,6 +221,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "api_workers": args.api_workers,
         "cpu_cores": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
     url = migrated_database()
     out.update(
@@ -263,55 +236,65 @@ def main() -> None:
     out["clients_with_stored_recommendation"] = len(ids)
 
     port = free_port()
+    bench_dir = str(Path(__file__).resolve().parent)
     env = {
         **os.environ,
+        "PYTHONPATH": os.pathsep.join([bench_dir, *filter(None, [os.environ.get("PYTHONPATH")])]),
         "RECSYS_HOME": str(home),
-        "JWT_SECRET": "bench-" + "s" * 40,
+        "JWT_SECRET": "bench-" + "s" * 40,  # one secret for all API processes
         "DEMO_LOGIN": "true",
         "RECSYS_API_RATE_PER_S": "0",  # 0 = no rate limit
         "RECSYS_API_KAFKA": "false",
         "RECSYS_API_POOL_MAX": str(max(20, args.concurrency)),
         "LLM_PROVIDER": "template",
     }
+    if args.api_workers > 1:  # /metrics sums the processes (api.metrics), as `recsys api` sets it
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-", dir=home)
     log = home / "bench-api.log"
+    command = [
+        sys.executable, "-m", "uvicorn", "_floor_app:create_app", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--log-level", "warning", "--workers", str(args.api_workers),
+        "--no-proxy-headers",
+    ]  # fmt: skip
     with open(log, "wb") as logf:
-        proc = subprocess.Popen(
-            recsys("api", "--port", str(port), "--log-level", "warning", "--workers", str(args.api_workers)),
-            env=env,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(command, env=env, stdout=logf, stderr=subprocess.STDOUT)
     try:
-        import httpx
-
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the API did not start; see {log}")
-            time.sleep(0.2)
-        resp = httpx.post(
-            f"{base}/graphql", json={"query": 'mutation { analystLogin(password: "analyst") { token } }'}
-        )
-        token = resp.json()["data"]["analystLogin"]["token"]
+        token = _wait_and_login(base, proc, log)
         rng = random.Random(args.seed)
-        asyncio.run(load(base, token, [rng.choice(ids) for _ in range(200)], args.concurrency))  # warm-up
+        for kind in ("graphql", "floor"):  # warm-up: connections, caches, code paths
+            asyncio.run(load(base, token, [rng.choice(ids) for _ in range(200)], args.concurrency, kind))
+        out["api_idle_after_s"] = _wait_idle(proc.pid)
         served = [rng.choice(ids) for _ in range(args.requests)]
-        before = cpu_seconds(proc.pid)
-        out["served_from_stored_recommendation"] = asyncio.run(load(base, token, served, args.concurrency))
-        out["served_cpu_ms_per_request"] = {
-            k: round((v - before[k]) * 1000 / len(served), 2) for k, v in cpu_seconds(proc.pid).items()
+        chunks = [served[i :: args.rounds] for i in range(args.rounds)]
+        pgdata = str(home / "pgdata")
+        runs: dict[str, list[dict[str, Any]]] = {"graphql": [], "floor": []}
+        cpu: dict[str, dict[str, float]] = {k: defaultdict(float) for k in runs}
+        for chunk in track(chunks, description="graphql / floor rounds", disable=args.json):
+            for kind in runs:
+                before = cpu_seconds(proc.pid, pgdata)
+                runs[kind].append(asyncio.run(load(base, token, chunk, args.concurrency, kind)))
+                for k, v in cpu_seconds(proc.pid, pgdata).items():
+                    cpu[kind][k] += v - before[k]
+        graphql, floor = (summary(runs[k], cpu[k]) for k in runs)
+        out["graphql"], out["floor"] = graphql, floor
+        out["ratio"] = {
+            "rps_graphql_over_floor": round(graphql["rps"] / floor["rps"], 3),
+            "cpu_graphql_over_floor": round(graphql["cpu_ms_per_request"] / floor["cpu_ms_per_request"], 3),
+            "p50_graphql_over_floor": round(graphql["p50_ms"] / floor["p50_ms"], 3),
+            "p99_graphql_over_floor": round(graphql["p99_ms"] / floor["p99_ms"], 3),
         }
-        asyncio.run(load(base, token, [0], 1, register=True))  # loads the model set
-        out["register_client_decide_and_store"] = asyncio.run(
-            load(base, token, list(range(1, args.compute)), args.concurrency, register=True)
-        )
-        metrics = httpx.get(f"{base}/metrics").text  # one worker's view when there are several
+        if args.compute > 0:
+            asyncio.run(load(base, token, [0], 1, "register"))  # loads the model set
+            registered = asyncio.run(
+                load(base, token, list(range(1, args.compute + 1)), args.concurrency, "register")
+            )
+            out["register_client_decide_and_store"] = {
+                k: v
+                for k, v in summary([registered], defaultdict(float)).items()
+                if "cpu" not in k and "machine" not in k
+            }
+        metrics = httpx.get(f"{base}/metrics").text
         out["server_side_counts"] = [
             line for line in metrics.splitlines() if line.startswith("recsys_api_requests_total")
         ]
@@ -322,7 +305,69 @@ def main() -> None:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
-    print(json.dumps(out, indent=2))
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if not args.json:
+        _table(out)
+    print(json.dumps(out) if args.json else json.dumps(out, indent=2))
+
+
+def _wait_and_login(base: str, proc: subprocess.Popen[bytes], log: Path) -> str:
+    """Wait for /healthz, then an analyst token (demo login)."""
+    deadline = time.monotonic() + 300  # imports take half a minute on a busy 2-core machine
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the API did not start; see {log}")
+        time.sleep(0.2)
+    resp = httpx.post(
+        f"{base}/graphql", json={"query": 'mutation { analystLogin(password: "analyst") { token } }'}
+    )
+    return str(resp.json()["data"]["analystLogin"]["token"])
+
+
+def _wait_idle(pid: int, limit_s: float = 180.0) -> float:
+    """Seconds until the API processes use under 5% of a core: each loads the model set in the
+    background at start, which must not count as serving CPU."""
+    import psutil
+
+    def cpu() -> float:
+        total = 0.0
+        for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += sum(p.cpu_times()[:2])
+        return total
+
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        before = cpu()
+        time.sleep(1.0)
+        if cpu() - before < 0.05:
+            break
+    return round(time.monotonic() - started, 1)
+
+
+def _table(out: dict[str, Any]) -> None:
+    """graphql beside floor, for a reader (the JSON below has everything)."""
+    title = f"recommendations, concurrency {out['concurrency']}, {out['api_workers']} API process(es)"
+    table = Table(title=title)
+    for column in ("", "requests/s", "p50 ms", "p99 ms", "API CPU ms/req", "errors"):
+        table.add_column(column, justify="right")
+    for kind in ("graphql", "floor"):
+        r = out[kind]
+        table.add_row(
+            kind, f"{r['rps']:.0f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
+            f"{r['cpu_ms_per_request']:.2f}", str(r["errors"]),
+        )  # fmt: skip
+    ratio = out["ratio"]
+    table.add_row(
+        "graphql / floor", f"{ratio['rps_graphql_over_floor']:.2f}", f"{ratio['p50_graphql_over_floor']:.2f}",
+        f"{ratio['p99_graphql_over_floor']:.2f}", f"{ratio['cpu_graphql_over_floor']:.2f}", "",
+    )  # fmt: skip
+    Console(stderr=True).print(table)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,18 @@ def serve(
 
         os.environ["JWT_SECRET"] = secrets.token_urlsafe(48)
         logging.getLogger("api").warning("JWT_SECRET is not set: one random secret for this run's workers")
+    _shared_metrics_dir()
     uvicorn.run("api.app:create_app", factory=True, workers=workers, proxy_headers=False, **bind)  # type: ignore[arg-type]
+
+
+def _shared_metrics_dir() -> None:
+    """Several processes: prometheus_client's multiprocess mode, so /metrics on any of them sums
+    all of them (api.metrics). A fresh folder per run: values of an earlier run must not count."""
+    import os
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="recsys-api-metrics-")
 
 
 @app.command()

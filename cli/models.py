@@ -92,6 +92,25 @@ def render_comparison(result: dict) -> None:  # type: ignore[type-arg]
         f"{test['clients']:,} test clients, {test['clients_adding']:,} added something "
         f"({test['additions']:,} additions); clusters k={result['clusters_k']}"
     )
+    render_cold_start(result.get("cold_start") or {})
+
+
+def render_cold_start(cold: dict) -> None:  # type: ignore[type-arg]
+    """Newcomers of the test month scored from the questionnaire (registration replay)."""
+    if not cold.get("available"):
+        console.print(f"cold start: not available ({cold.get('reason', 'not evaluated')})")
+        return
+    table = Table(
+        "strategy", "map@7", "ndcg@7", "ratio_to_ceiling", "map@7 vs popularity [90%]",
+        title=f"Cold start: {cold['clients']:,} clients who joined in {cold['month']}, "
+        f"{cold['clients_adding']:,} opened a product",
+    )
+    for name, metrics in cold["strategies"].items():
+        ci = metrics.get("map@7_vs_popularity") or {}
+        vs = f"{ci['ratio']:.2f} [{ci['low']:.2f}, {ci['high']:.2f}]" if ci.get("ratio") is not None else "-"
+        cells = [_fmt(metrics.get(k)) for k in ("map@7", "ndcg@7", "ratio_to_ceiling")]
+        table.add_row(name, *cells, vs)
+    console.print(table)
 
 
 def _fmt(value: object) -> str:

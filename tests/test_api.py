@@ -1045,10 +1045,22 @@ async def test_health_readiness_and_metrics(http: httpx.AsyncClient, population:
         resp = await client.get("/readyz")
         assert resp.status_code == 503 and resp.json()["checks"] == {"database": "ok", "broker": "down"}
     await no_broker.state.recsys.db.close()
-    text = (await http.get("/metrics")).text
+    # One operation of each kind the exposition is checked for, so this test stands alone.
+    assert ok(await gql(http, "{ products { code } }"))["products"]
+    assert code(await gql(http, '{ products(kind: "x") { code } }')) == "BAD_USER_INPUT"
+    assert code(await gql(http, "{ clients(first: 3) { id } }", api_key=PARTNER_KEY)) == "FORBIDDEN"
+    too_large = await http.post(
+        "/graphql", content=b" " * (65 * 1024), headers={"Content-Type": "application/json"}
+    )
+    assert too_large.status_code == 413
+    response = await http.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert "# TYPE recsys_api_requests_total counter" in text
+    assert "# TYPE recsys_api_request_seconds histogram" in text and "recsys_api_subscribers " in text
     assert 'recsys_api_requests_total{operation="query:products",status="ok"}' in text
     assert 'status="FORBIDDEN"' in text and 'status="BAD_USER_INPUT"' in text
-    assert 'recsys_api_request_seconds_bucket{operation="query:products",le="+Inf"}' in text
+    assert 'recsys_api_request_seconds_bucket{le="+Inf",operation="query:products"}' in text
     assert 'recsys_api_requests_total{operation="http",status="PAYLOAD_TOO_LARGE"}' in text
 
 

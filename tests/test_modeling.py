@@ -100,6 +100,22 @@ def test_evaluation_reports_what_was_reachable(evaluation: dict[str, Any]) -> No
     assert policy["ceiling"]["share_of_ceiling"] == 1.0
 
 
+def test_cold_start_on_clients_who_joined_in_the_test_month(evaluation: dict[str, Any]) -> None:
+    """Newcomers of the test month, scored from the questionnaire as at registration, against
+    the products they opened: the cold-start path beside popularity and the ceiling."""
+    cold = evaluation["cold_start"]
+    assert cold["available"], cold
+    assert cold["clients"] >= 20 and 0 < cold["clients_adding"] <= cold["clients"]
+    assert cold["month"] == evaluation["window"]["target_month"]
+    s = cold["strategies"]
+    for name in ("cold_start", "hybrid_alone", "popularity", "ceiling"):
+        assert set(s[name]) >= METRICS, name
+    vs = s["cold_start"]["map@7_vs_popularity"]
+    assert vs["low"] <= vs["ratio"] <= vs["high"]
+    # what the questionnaire shows of a newcomer's first products beats the overall add rates
+    assert s["ceiling"]["map@7"] > s["popularity"]["map@7"]
+
+
 def test_uplift_and_policy_sections(evaluation: dict[str, Any]) -> None:
     uplift, policy = evaluation["uplift"], evaluation["policy"]
     assert uplift["products"], uplift.get("training")

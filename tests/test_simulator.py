@@ -44,8 +44,8 @@ def test_observer_sees_the_truth_without_changing_the_data() -> None:
     assert [s.t for s in states] == [1, 2, 3, 4]
     last = states[-1]
     truth = plain.truth[plain.truth["month"] == plain.truth["month"].max()]
-    assert np.array_equal(truth["p_organic"].to_numpy(), last.p_organic.ravel())
-    assert np.array_equal(truth["p_offer"].to_numpy(), last.p_offer.ravel())
+    assert np.array_equal(truth["p_organic"].to_numpy(), last.p_organic[last.present].ravel())
+    assert np.array_equal(truth["p_offer"].to_numpy(), last.p_offer[last.present].ravel())
     added = plain.product_events[
         (plain.product_events["kind"] == "add") & (plain.product_events["month"] == truth["month"].iloc[0])
     ]
@@ -286,9 +286,17 @@ def test_life_events_precede_takeup() -> None:
     assert t[with_event].p_ceiling_organic.mean() > 2 * t[~with_event].p_ceiling_organic.mean()
 
 
-def test_june_reca_seasonality(bundle: Bundle) -> None:
+def _existing_client_adds(bundle: Bundle) -> pd.DataFrame:
+    """Add events, without newcomers' first products (added in their join month)."""
     ev = bundle.product_events
-    reca = ev[(ev.kind == "add") & (ev.product_code == "reca_fin")]
+    first = bundle.clients.set_index("id")["first_contract_date"]
+    joined = _month(first.reindex(ev["client_id"])) == _month(ev["month"])
+    return ev[(ev.kind == "add").to_numpy() & ~joined]
+
+
+def test_june_reca_seasonality(bundle: Bundle) -> None:
+    adds = _existing_client_adds(bundle)
+    reca = adds[adds.product_code == "reca_fin"]
     by_month = reca.groupby(reca.month.dt.month).size()
     assert by_month.get(6, 0) > 2 * by_month.drop(6).mean()
 
@@ -311,10 +319,41 @@ def test_offer_log(bundle: Bundle) -> None:
     assert all((c, p) in adds for c, p in zip(conv.client_id, conv.product_code, strict=True))
 
 
+def _month(values: object) -> np.ndarray:
+    """Month precision of dates, timestamps or a column of them (UTC, naive)."""
+    stamps = pd.to_datetime(pd.Series(np.asarray(values)), utc=True).dt.tz_localize(None)
+    return stamps.to_numpy().astype("datetime64[M]")
+
+
 def test_monthly_add_rate(bundle: Bundle) -> None:
-    ev = bundle.product_events
-    rate = ev[ev.kind == "add"].groupby("month").client_id.nunique() / len(bundle.clients)
+    """About 3.5% of the clients of a month add a product the next (a newcomer's first
+    products are not counted: the published rate is over clients of consecutive months)."""
+    adds = _existing_client_adds(bundle)
+    first = bundle.clients.set_index("id")["first_contract_date"]
+    months = np.unique(_month(bundle.product_events["month"]))
+    present = pd.Series([(_month(first) < m).sum() for m in months], index=months)
+    rate = adds.groupby(_month(adds["month"])).client_id.nunique() / present
     assert 0.03 <= rate.mean() <= 0.05, rate
+
+
+def test_clients_join_during_the_horizon(bundle: Bundle) -> None:
+    """Newcomers arrive as in the real file (about a third of May 2016's clients joined after
+    January 2015, most of them in July 2015) and leave no trace before their first month."""
+    from core.data.simulator.joiners import join_pmf
+
+    first = bundle.clients.set_index("id")["first_contract_date"]
+    late = first[_month(first) > _month([bundle.holdings["month"].min()])[0]]
+    expected = 1.0 - join_pmf(13)[0]
+    assert abs(len(late) / len(first) - expected) < 0.03, (len(late) / len(first), expected)
+    tables = ((bundle.holdings, "month"), (bundle.operations, "occurred_at"), (bundle.offers, "shown_at"))
+    for frame, col in tables:
+        rows = frame[frame["client_id"].isin(late.index)]
+        assert (_month(rows[col]) >= _month(late.reindex(rows["client_id"]))).all(), col
+    # a newcomer's first snapshot holds its first products (added that month); most have one
+    ev = bundle.product_events
+    adds = ev[(ev.kind == "add") & ev["client_id"].isin(late.index)]
+    at_join = adds[_month(adds["month"]) == _month(late.reindex(adds["client_id"]))]
+    assert at_join.client_id.nunique() >= 0.5 * len(late)
 
 
 def test_calibration_against_sample(santander_sample: Path) -> None:
@@ -379,7 +418,8 @@ async def test_generate_to_db(db_url: str, tmp_path: Path) -> None:
         await conn.close()
     assert ops == len(expected.operations) and offers == len(expected.offers)
     assert holdings == len(expected.holdings)
-    assert Path(path).exists() and report.truth_rows == 300 * 5 * 18
+    assert Path(path).exists() and expected.truth is not None
+    assert 0 < report.truth_rows == len(expected.truth) <= 300 * 5 * 18
     summary = truth_summary(path)
     assert set(summary) <= set(load_catalog().bank_codes) and summary
     again = await generate_to_db(10, 2, 1, url=db_url, if_empty=True, show_progress=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from api.errors import BadInput
-from core.catalog import ProductSpec, load_catalog
+from core.catalog import Catalog, ProductSpec, load_catalog
 
 
 @strawberry.type(description="A catalog entry: a bank product or a partner offer.")
@@ -34,8 +34,25 @@ class Product:
 
 
 def catalog_product(code: str) -> Product:
-    """The Product of a catalog code (the caller has checked the code is in the catalog)."""
-    return Product.of(load_catalog()[code])
+    """The Product of a catalog code (the caller has checked the code is in the catalog).
+
+    One object per code and catalog, shared by every answer: a stored recommendation names a
+    few products, and building them again was a fifth of reading one."""
+    catalog = load_catalog()
+    if _PRODUCTS.catalog is not catalog:  # by identity: hashing the catalog walks all of it
+        _PRODUCTS.catalog, _PRODUCTS.by_code = catalog, {}
+    product = _PRODUCTS.by_code.get(code)
+    if product is None:
+        product = _PRODUCTS.by_code[code] = Product.of(catalog[code])
+    return product
+
+
+class _Products:
+    catalog: Catalog | None = None
+    by_code: dict[str, Product] = {}
+
+
+_PRODUCTS = _Products()
 
 
 def catalog_product_or_none(code: str | None) -> Product | None:

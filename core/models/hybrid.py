@@ -69,6 +69,19 @@ def shap_values(model: CatBoostClassifier, pool: Pool) -> np.ndarray:
     )
 
 
+class _Clock:
+    """Wall and process-CPU seconds since creation."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def read(self) -> dict[str, float]:
+        return {
+            "wall": round(time.perf_counter() - self.wall, 2),
+            "cpu": round(time.process_time() - self.cpu, 2),
+        }
+
+
 @dataclass
 class HybridParams:
     iterations_any: int = 250
@@ -85,6 +98,9 @@ class HybridParams:
     threads: int = -1
     seed: int = 31
     early_stopping: bool = True  # tree counts chosen on the latest training month
+    # After early stopping, refit on every month with the chosen tree count (True), or keep
+    # the early-stopped model, trained on all months but the latest (False: half the fits).
+    refit: bool = True
 
 
 @dataclass
@@ -98,6 +114,9 @@ class HybridScorer:
     model_which: CatBoostClassifier | None = None
     fit_seconds: float = 0.0
     best_iterations: dict[str, int] = field(default_factory=dict)
+    # wall and process-CPU seconds of each CatBoost fit ("Logloss/probe", "MultiClass/final"...):
+    # CPU time is the figure to compare on a shared machine, where wall time follows the load.
+    stage_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
     prior_log: list[float] = field(default_factory=list)  # stage B offset per class
     name: str = "hybrid"
 
@@ -201,6 +220,7 @@ class HybridScorer:
             w_fit = None if weight is None else weight[fit_rows]
             w_val = None if weight is None else weight[val_rows]
             if set(np.unique(y[val_rows])) <= set(np.unique(y[fit_rows])):
+                clock = _Clock()
                 probe.fit(
                     Pool(
                         features[fit_rows],
@@ -220,9 +240,15 @@ class HybridScorer:
                     use_best_model=True,
                 )
                 best = max(10, int((probe.get_best_iteration() or 0) + 1))
+                self.stage_seconds[f"{loss}/probe"] = clock.read()
+                if not self.params.refit:
+                    self.best_iterations[loss] = best
+                    return probe
         self.best_iterations[loss] = best
+        clock = _Clock()
         model = self._classifier(loss, best, depth, **extra)
         model.fit(Pool(features, y, cat_features=self.cat_columns, weight=weight, baseline=baseline))
+        self.stage_seconds[f"{loss}/final"] = clock.read()
         return model
 
     def _baseline(self, n: int) -> np.ndarray | None:
@@ -364,6 +390,7 @@ class HybridScorer:
             "params": self.params.__dict__,
             "fit_seconds": self.fit_seconds,
             "best_iterations": self.best_iterations,
+            "stage_seconds": self.stage_seconds,
             "prior_log": self.prior_log,
             **(extra or {}),
         }

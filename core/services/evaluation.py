@@ -26,6 +26,7 @@ from core.llm.client import ChatClient, LLMUnavailable
 from core.models.base import eligibility_mask
 from core.models.hybrid import HybridParams
 from core.models.llm_only import LLMRecommender
+from core.services.cold_start_eval import cold_start_section
 from core.services.registry import record_run
 from core.services.training import additions_by_month, fit_model_set, plan_windows, snapshot_months
 from core.services.uplift_eval import uplift_and_policy_sections
@@ -135,8 +136,10 @@ async def evaluate(
             eligible,
             uplift_params=uplift_params,
         )
+        cold = cold_start_section(frames, models, windows.target_month, catalog, truth_path)
         evaluation = {
             "strategies": result,
+            "cold_start": cold,
             "uplift": uplift,
             "policy": policy,
             "window": windows.as_dict(),

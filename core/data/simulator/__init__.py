@@ -23,6 +23,7 @@ from core.catalog import load_catalog
 from core.data.bundle import Bundle
 from core.data.simulator import campaigns as camp
 from core.data.simulator import history as hist
+from core.data.simulator import joiners as jn
 from core.data.simulator import life_events as le
 from core.data.simulator import response as rs
 from core.data.simulator import takeup as tk
@@ -67,6 +68,7 @@ class MonthState:
     ceiling_offer: np.ndarray  # E[p_offer | observables, offer answers]
     trait_organic: np.ndarray  # the same knowing the hidden trait (an upper bound)
     trait_offer: np.ndarray
+    present: np.ndarray  # (n,) a client by month t (newcomers join later; before, all blocked)
 
 
 MonthObserver = Callable[[MonthState], None]
@@ -132,6 +134,12 @@ def _chunk(
     codes, col = ctx["codes"], ctx["col"]
     n_p = len(codes)
     pop = sample_population(rng, n, first_id, cal, ctx["catalog"], months[-1])
+    # a child stream: the join months do not shift the draws of everything else
+    join_rng = rng.spawn(1)[0]
+    join = jn.draw_join_months(join_rng, n, n_months)
+    first = jn.contract_dates(join_rng, pop.frame["first_contract_date"].to_numpy(), join, months)
+    _set_contract_dates(pop.frame, first, months[-1])
+    first_rates = jn.first_product_rates(cal, pop)
     moy = months.astype("datetime64[M]").astype(int) % 12 + 1
     events = le.draw_events(rng, pop.age, pop.segment, moy)
     trait = rs.draw_traits(rng, n)
@@ -146,8 +154,9 @@ def _chunk(
     med = np.exp(np.median(cal["segments"]["individual"]["income_log_quantiles"]))
     rel_income = np.log(pop.income / med)
     i_nom, i_pens = col["nomina"], col["nom_pens"]
-    held = pop.holdings0.copy()
-    last_drop = hist.initial_drops(rng, held, pop.eligible, ctx["rates"], ctx["own"])
+    held = pop.holdings0 & (join == 0)[:, None]
+    last_drop = hist.initial_drops(rng, pop.holdings0, pop.eligible, ctx["rates"], ctx["own"])
+    last_drop[join > 0] = hist.NO_DROP  # a newcomer has no product history
     last_add = np.full((n, n_p), hist.NO_DROP, dtype=np.int64)
     shown = np.zeros((n, n_months), dtype=np.int64)  # offers shown per client and month
     evidence = rs.Evidence(n, n_p)
@@ -160,6 +169,8 @@ def _chunk(
     offer_list: list[Any] = []  # per campaign: assignment tuples, then their offer-log rows
     for t in range(1, n_months):
         blocked = held | ~pop.eligible
+        arriving = join == t
+        blocked[join >= t] = True  # not a client yet, or arriving with its first products
         for j, others in ctx["conflicts"]:
             blocked[:, j] |= held[:, others].any(1) if others else False
         boost = le.event_boost(events, ctx["links"], t)
@@ -181,11 +192,12 @@ def _chunk(
             hmult,
             react,
         )
-        p_org, p_off = couple(raw_org), couple(raw_off)
+        first_now = (arriving[:, None], first_rates)  # a newcomer's first products: cell rates
+        p_org, p_off = np.where(*first_now, couple(raw_org)), np.where(*first_now, couple(raw_off))
         by_type = rs.type_probs(
             ctx["hazard"], seg_mult, need_seen, season_mult, boost, ~blocked, hmult, react, fat, couple
         )
-        c_org, c_off = by_type.expect(evidence.type_weights(linked))
+        c_org, c_off = (np.where(*first_now, a) for a in by_type.expect(evidence.type_weights(linked)))
         treated = np.zeros((n, n_p), dtype=bool)
         campaigns = []
         for c_idx in calendar[t]:
@@ -196,6 +208,7 @@ def _chunk(
             treated[idx[arm], j] = True
             campaigns.append((idx, j, c, is_rand, arm, prop))
         adds = hist.draw_adds(rng, np.where(treated, raw_off, raw_org), i_pens, i_nom)
+        adds[arriving] = pop.holdings0[arriving]
         dog_hit = (treated & (types == tk.SLEEPING_DOG)).any(1)
         drop_p = ctx["rates"]["drop"][None, :] * np.where(dog_hit, tk.SLEEPING_DOG_CHURN, 1.0)[:, None]
         drops = held & (rng.random((n, n_p)) < drop_p)
@@ -205,13 +218,14 @@ def _chunk(
         new[:, i_nom] &= new[:, i_pens]  # catalog rule: nomina only with nom_pens
         adds &= new  # an offer converted only if the product is held at the next snapshot
         if observer is not None:
-            t_org, t_off = by_type.expect(evidence.type_weights(linked, trait))
+            knowing_trait = by_type.expect(evidence.type_weights(linked, trait))
+            t_org, t_off = (np.where(*first_now, a) for a in knowing_trait)
             observer(
                 MonthState(
                     t,
                     int(moy[t]),
                     held,
-                    blocked,
+                    np.where(arriving[:, None], ~pop.eligible, blocked),
                     ctx["hazard"],
                     seg_mult,
                     season_mult,
@@ -232,6 +246,7 @@ def _chunk(
                     c_off,
                     t_org,
                     t_off,
+                    join <= t,
                 )
             )
         for idx, j, _c, _r, arm, _p in campaigns:
@@ -241,7 +256,9 @@ def _chunk(
         last_add[new & ~held] = t
         hold_list.append(_holding_rows(pop.ids, months[t], new, codes))
         ev_list.append(_event_rows(pop.ids, months[t], new & ~held, held & ~new, codes))
-        truth_list.append(_truth_rows(pop.ids, months[t], p_org, p_off, c_org, c_off, codes))
+        seen = join <= t  # truth rows of the clients by now
+        po, pf, co, cf = (a[seen] for a in (p_org, p_off, c_org, c_off))
+        truth_list.append(_truth_rows(pop.ids[seen], months[t], po, pf, co, cf, codes))
         offer_list += [
             _offer_rows(rng, pop.ids, months[t - 1], idx, j, c, is_rand, arm, prop, adds[idx, j])
             for idx, j, c, is_rand, arm, prop in campaigns
@@ -253,6 +270,7 @@ def _chunk(
     ops = simulate_operations(
         rng, pop.ids, months, pop.income, pop.age, pop.segment, pop.active, events, pop.need[:, inv].mean(1)
     )
+    ops = jn.visible_operations(ops, pop.ids, join, months)
     empty_offers = Bundle().offers
     return Bundle(
         clients=pop.frame,
@@ -262,6 +280,14 @@ def _chunk(
         offers=pd.concat(offer_list, ignore_index=True) if offer_list else empty_offers,
         truth=pd.concat(truth_list, ignore_index=True) if truth_list else None,
     )
+
+
+def _set_contract_dates(frame: pd.DataFrame, first: np.ndarray, snapshot: np.datetime64) -> None:
+    """First contract date, seniority and the 'new' flag (as of the client row's snapshot)."""
+    frame["first_contract_date"] = first
+    seniority = (snapshot.astype("datetime64[M]") - first.astype("datetime64[M]")).astype(int)
+    frame["seniority_months"] = seniority
+    frame["is_new"] = seniority < 6
 
 
 def _holding_rows(ids: np.ndarray, month: np.datetime64, held: np.ndarray, codes: list[str]) -> pd.DataFrame:
