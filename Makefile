@@ -10,7 +10,7 @@ DEMO_CLIENTS ?= 5000
 DEMO_MONTHS ?= 17
 DEMO_SEED ?= 31
 
-.PHONY: venv run test lint typecheck demo-data models clean-state help web
+.PHONY: venv run test lint typecheck demo-data models evaluate clean-state help web web-tools-background
 
 help:
 	@echo "make run   - set up everything on embedded defaults and run the system"
@@ -38,23 +38,35 @@ test: venv lint typecheck
 	$(BIN)/python -m pytest -q -ra
 
 # Demo population, generated once per state folder (RECSYS_HOME, default .recsys/).
+# `recsys data profile` shows what is in it (not on the way to the first screen: ~30 s).
 demo-data: venv
 	$(BIN)/recsys db upgrade
 	$(BIN)/recsys data generate --clients $(DEMO_CLIENTS) --months $(DEMO_MONTHS) --seed $(DEMO_SEED) --if-empty
-	$(BIN)/recsys data profile
 
-# Models on the demo population: trained once per state folder, then the comparison table.
+# The serving models on the demo population, trained once per state folder. Only what the
+# first screens need: the API decides a client's offers when first asked (no batch job), and
+# the offline evaluation of every strategy (minutes: it retrains every model for its holdout
+# month) runs once in the background after `recsys up` is up, stored for the analytics panel
+# (`make evaluate` or `recsys evaluate` in the foreground; `recsys recommend --all` for the batch).
 models: demo-data
 	if [ ! -d "$${RECSYS_HOME:-.recsys}/models" ] || [ -z "$$(ls -A $${RECSYS_HOME:-.recsys}/models)" ]; then \
-		$(BIN)/recsys train && $(BIN)/recsys recommend --all; fi
+		$(BIN)/recsys train; fi
+
+evaluate: models
 	$(BIN)/recsys evaluate --latest
 
 # The whole system in the foreground: relay, worker, GraphQL API (GraphiQL at /graphql) and
 # the web app on the embedded database and broker; Ctrl-C stops it. WORKERS=2 for two workers.
+# (`recsys recommend --demo 3` shows three clients' decisions in the terminal: ~1.5 min of
+# model loading on a busy 2-core machine, so not on the way to the first screen.)
 WORKERS ?= 1
-run: models
-	$(BIN)/recsys recommend --demo 3
+run: web-tools-background models
 	$(BIN)/recsys up --workers $(WORKERS)
+
+# bun from the npm registry (network-bound, ~25 s) while the models train; the script holds a
+# lock, so `recsys up` waits for it (or does it, with its errors shown, if it failed here).
+web-tools-background:
+	bash scripts/install_web_tools.sh > /dev/null 2>&1 &
 
 # The Reflex web app alone (dev mode, http://localhost:3000), against the API at API_URL
 # (default http://127.0.0.1:8000/graphql, e.g. from `recsys up --no-web` or `recsys api`).

@@ -1,7 +1,7 @@
 """Benchmark: events per second through the worker, and operation-to-notification latency.
 
     python bench/bench_events.py [--clients 5000] [--events 3000] [--rate 40] [--seconds 20]
-                                 [--reuse-home DIR]
+                                 [--workers 2] [--reuse-home DIR] [--json]
 
 On a fresh embedded PostgreSQL + embedded broker (or a state folder that already holds data
 and a trained model set, e.g. .recsys after `make run`):
@@ -12,6 +12,9 @@ and a trained model set, e.g. .recsys after `make run`):
    no recent contact (so each should produce a notification); latency = from the commit to
    the notification's arrival on the notifications topic; p50/p95/max.
 The template explainer is used (LLM_PROVIDER unset). Numbers only: nothing passes or fails.
+With --json the last line of stdout is one JSON object: `events_per_s` and `p95_ms` of ONE
+worker (what the targets are about), with p50/max, the clients and notifications behind them,
+and the same figures for each larger worker count under `workers`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -189,6 +193,11 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) >= 2 else float("nan")
 
 
+def _ms(seconds: float) -> float | None:
+    """Milliseconds for the JSON line; None when there was nothing to measure (JSON has no NaN)."""
+    return None if math.isnan(seconds) else round(seconds * 1000, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=5000)
@@ -196,7 +205,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=40.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2, help="Measure 1..N worker processes.")
     parser.add_argument("--reuse-home", type=Path, default=None)
+    parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
     args = parser.parse_args()
 
     home = state_home(args.reuse_home, "rse-")
@@ -239,7 +250,8 @@ def main() -> None:
     )
     env = {**os.environ, "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "RECSYS_HOME": str(home)}
     used = 0
-    for n_workers in (1, 2):
+    results: dict[int, dict[str, float | int | None]] = {}
+    for n_workers in range(1, args.workers + 1):
         env["WORKER_GROUP"] = f"bench-{n_workers}-{uuid.uuid4().hex[:4]}"
         os.environ["WORKER_GROUP"] = env["WORKER_GROUP"]
         procs = start_workers(n_workers, env, home)
@@ -256,6 +268,29 @@ def main() -> None:
             f"latency commit->notification at {args.rate:.0f}/s: p50 {pct(lat, 50) * 1000:.0f} ms, "
             f"p95 {pct(lat, 95) * 1000:.0f} ms, max {max(lat, default=float('nan')) * 1000:.0f} ms"
         )
+        results[n_workers] = {
+            "events_per_s": round(eps, 1),
+            "p50_ms": _ms(pct(lat, 50)),
+            "p95_ms": _ms(pct(lat, 95)),
+            "max_ms": _ms(max(lat, default=float("nan"))),
+            "events": args.events,
+            "distinct_clients": distinct,
+            "notifications": notified,
+            "latency_samples": len(lat),
+        }
+    if args.json:
+        one = results[1]
+        summary = {
+            "events_per_s": one["events_per_s"],
+            "p95_ms": one["p95_ms"],
+            "p50_ms": one["p50_ms"],
+            "max_ms": one["max_ms"],
+            "distinct_clients": one["distinct_clients"],
+            "latency_samples": one["latency_samples"],
+            "rate_per_s": args.rate,
+            "workers": {str(n): r for n, r in results.items()},
+        }
+        print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -27,12 +27,23 @@ def evaluate(
     latest: bool = typer.Option(
         False, "--latest", help="Show the latest stored evaluation; evaluate only if there is none."
     ),
+    if_missing: bool = typer.Option(
+        False,
+        "--if-missing",
+        help="Evaluate only if no evaluation is stored (what `recsys up` runs in the background).",
+    ),
 ) -> None:
-    """Evaluate every strategy on the last month (trained on the months before it)."""
+    """Evaluate every strategy on the last month (trained on the months before it).
+
+    Minutes on the demo population (it retrains every model for its holdout month), so the
+    result is stored and kept: the API and the analytics panel read the latest stored one."""
     from core.services.evaluation import evaluate as run_evaluation
     from core.services.evaluation import latest_evaluation
 
-    result = run(latest_evaluation()) if latest else None
+    result = run(latest_evaluation()) if latest or if_missing else None
+    if result is not None and if_missing:
+        console.print(f"an evaluation is stored (model run {result['model_run_id']}); nothing to do")
+        return
     if result is None:
         try:
             result = run(run_evaluation(console=console))

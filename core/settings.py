@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=30.0, description="Re-publish events published but not processed after this long."
     )
 
+    # Prometheus /metrics of the pipeline's processes (0 = not served). `recsys up` gives
+    # worker i (from 0) the port WORKER_METRICS_PORT + i.
+    metrics_host: str = Field(default="127.0.0.1", description="Address the relay/worker metrics bind.")
+    relay_metrics_port: int = Field(default=9101, ge=0, le=65535, description="Relay /metrics port.")
+    worker_metrics_port: int = Field(default=9102, ge=0, le=65535, description="Worker /metrics port.")
+
     @property
     def home(self) -> Path:
         """Absolute state folder, created on first use."""

@@ -37,7 +37,9 @@ async def test_holdings_only_chain(db_url: str, tmp_path: Path, small_sample: No
     assert summary["uplift"] == {"available": False, "reason": "no offer log"}
     assert 0 < int(summary["train_rows"]) <= 500 * 3  # type: ignore[call-overload]
     result = await evaluate(db_url, params=params, llm_sample=0)
-    assert result["test"]["clients"] == 900  # tested on everyone, trained on a sample
+    # tested on everyone who was a client at the cutoff (the test month's newcomers are the
+    # cold-start section), trained on a sample
+    assert 880 <= result["test"]["clients"] <= 900
     hybrid = result["strategies"]["hybrid"]
     assert hybrid["map@7"] is not None and "map@7_vs_popularity" in hybrid
     counts = await recommend_all(db_url, chunk_size=400)

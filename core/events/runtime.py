@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from core.db.session import database_url
 from core.db.urls import plain_url
 from core.events.broker import ensure_topics, resolve_bootstrap
+from core.events.metrics import serve_metrics
 from core.events.relay import Relay
 from core.events.worker import Worker, consumer_for
 from core.explain import make_explainer
@@ -51,12 +52,18 @@ async def run_relay(
     settings = settings or get_settings()
     bootstrap = bootstrap or resolve_bootstrap(settings)
     await ensure_topics(bootstrap)
-    pool = await asyncpg.create_pool(plain_url(url or database_url(settings)), min_size=1, max_size=2)
+    dsn = plain_url(url or database_url(settings))
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     producer = producer_for(bootstrap)
     await producer.start()
     relay = Relay(
-        pool, producer, republish_after_s=settings.outbox_republish_s, on_error=ensure_topics_cb(bootstrap)
+        pool,
+        producer,
+        republish_after_s=settings.outbox_republish_s,
+        on_error=ensure_topics_cb(bootstrap),
+        connect=lambda: asyncpg.connect(dsn),
     )
+    serve_metrics(settings.relay_metrics_port, settings.metrics_host, "relay")
     if on_ready:
         on_ready(relay)
     try:
@@ -100,6 +107,7 @@ async def run_worker(
         await consumer.start()
         await producer.start()
         worker = Worker(pool, consumer, producer, rescorer, max_records=settings.worker_max_records)
+        serve_metrics(settings.worker_metrics_port, settings.metrics_host, "worker")
         if on_ready:
             on_ready(worker)
         try:

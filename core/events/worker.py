@@ -15,8 +15,10 @@ Several worker processes in one group split the partitions (the client id is the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from core.db.errors import DB_OUTAGES
+from core.events import metrics
 from core.events.topics import CLIENT_EVENTS, DEAD_LETTER
 from core.services.rescoring import ClientEvent, PoisonEvent, Rescorer
 
@@ -79,6 +82,8 @@ class Worker:
         self.poll_ms = poll_ms
         self.max_records = max_records
         self.stats = WorkerStats()
+        self._lag_at = 0.0
+        self._next_offset: dict[int, int] = {}  # partition -> offset after the last one handled
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; the batch in hand is finished and committed first."""
@@ -91,13 +96,39 @@ class Worker:
                 continue
             records = sorted((r for rs in batch.values() for r in rs), key=lambda r: (r.partition, r.offset))
             if not records:
+                self._measure_lag([], idle=True)
                 continue
+            started = time.perf_counter()
             await self._handle_until_done(records, stop)
             try:
                 await self.consumer.commit()
             except (CommitFailedError, KafkaError) as exc:
                 # A rebalance took the partitions: their events come again, and are skipped.
                 log.warning("offset commit failed (%s); the batch will be re-delivered and skipped", exc)
+            metrics.WORKER_BATCH_SECONDS.observe(time.perf_counter() - started)
+            metrics.WORKER_BATCH_EVENTS.observe(len(records))
+            self._measure_lag(records)
+
+    def _measure_lag(self, records: list[ConsumerRecord], idle: bool = False) -> None:
+        """Consumer lag per owned partition (high water mark - next offset to consume), for
+        /metrics. Synchronous on purpose: `consumer.position()` waits (without bound) for a
+        position after a broker restart, which would stall the loop it is measuring. When
+        idle, at most once a second: the numbers only change when messages arrive."""
+        for r in records:
+            self._next_offset[r.partition] = r.offset + 1
+        now = time.monotonic()
+        if idle and now - self._lag_at < 1.0:
+            return
+        self._lag_at = now
+        owned = {tp.partition: tp for tp in self.consumer.assignment()}
+        for partition, tp in owned.items():
+            high = self.consumer.highwater(tp)
+            if high is not None and partition in self._next_offset:
+                metrics.WORKER_LAG.labels(str(partition)).set(max(0, high - self._next_offset[partition]))
+        for partition in set(self._next_offset) - set(owned):  # given to another worker
+            del self._next_offset[partition]
+            with contextlib.suppress(KeyError):
+                metrics.WORKER_LAG.remove(str(partition))
 
     async def _handle_until_done(self, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
         delay = 0.2
@@ -107,6 +138,7 @@ class Worker:
                 return
             except TRANSIENT as exc:
                 self.stats.retries += 1
+                metrics.WORKER_RETRIES.inc()
                 log.warning(
                     "dependency down (%s: %s); retrying the batch in %.1f s", type(exc).__name__, exc, delay
                 )
@@ -158,9 +190,13 @@ class Worker:
         await self.dead_letter(rec, error, ev)
 
     def _count(self, outcomes: list[Any], n: int) -> None:
+        notified = sum(o.notification_id is not None for o in outcomes)
         self.stats.processed += len(outcomes)
         self.stats.skipped_replays += n - len(outcomes)
-        self.stats.notifications += sum(o.notification_id is not None for o in outcomes)
+        self.stats.notifications += notified
+        metrics.WORKER_EVENTS.labels("processed").inc(len(outcomes))
+        metrics.WORKER_EVENTS.labels("skipped_replay").inc(n - len(outcomes))
+        metrics.WORKER_NOTIFICATIONS.inc(notified)
 
     async def dead_letter(self, rec: ConsumerRecord, error: str, ev: ClientEvent | None) -> None:
         """Send the message with its error to the dead-letter topic; mark a parsed event processed
@@ -178,4 +214,5 @@ class Worker:
             async with self.pool.acquire() as conn, conn.transaction():
                 await self.rescorer.mark_processed(conn, [ev.event_id])
         self.stats.dead_lettered += 1
+        metrics.WORKER_EVENTS.labels("dead_lettered").inc()
         log.error("dead-lettered %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, error)

@@ -79,9 +79,14 @@ def build_features(
     columns.update(offer_features(offers, ids, m, products))
     columns.update(season_features(m, len(ids)))
     order = [*KEY_COLUMNS, *feature_columns(products)]
-    out = pd.DataFrame({c: columns[c] for c in order})
     # One dtype whatever pandas infers from the values (str vs object): plain Python strings.
-    out = out.astype(dict.fromkeys(categorical_columns(), object))
+    # The categorical columns are cast apart and the frame assembled once: a per-column
+    # astype over all ~700 columns left one pandas block per column, and every later column
+    # selection (model pools, uplift encoders) paid for it, the fixed cost of a small batch.
+    cats = set(categorical_columns())
+    numeric = pd.DataFrame({c: columns[c] for c in order if c not in cats})
+    text = pd.DataFrame({c: columns[c] for c in order if c in cats}).astype(object)
+    out = pd.concat([numeric, text], axis=1)[order]
     if clusters is not None:
         labels = pd.Series(clusters.labels(out), dtype=object, name=CLUSTER_COLUMN)
         out = pd.concat([out, labels], axis=1)

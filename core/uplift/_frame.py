@@ -38,7 +38,8 @@ class FrameEncoder:
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """Float32 matrix in fit's column order; missing columns raise (silent zeros would lie)."""
-        X = X.rename(columns=str)
+        if not all(isinstance(c, str) for c in X.columns):
+            X = X.rename(columns=str)  # a copy of the frame: only when a name is not a str
         missing = [c for c in self.columns if c not in X.columns]
         if missing:
             raise KeyError(f"columns seen at fit are missing: {missing[:10]}")
