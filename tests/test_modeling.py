@@ -94,6 +94,11 @@ def test_evaluation_reports_what_was_reachable(evaluation: dict[str, Any]) -> No
     assert strategies["ceiling"]["ratio_to_ceiling"] == 1.0
     vs = strategies["hybrid"]["map@7_vs_ceiling"]
     assert vs["low"] <= vs["ratio"] <= vs["high"]
+    for base in ("rules", "cf"):  # the hybrid against each baseline, paired
+        vs = strategies["hybrid"][f"map@7_vs_{base}"]
+        assert vs["low"] <= vs["ratio"] <= vs["high"]
+        ratio = strategies["hybrid"]["map@7"] / max(strategies[base]["map@7"], 1e-9)
+        assert vs["ratio"] == pytest.approx(ratio, rel=1e-3)
     for name in ("ceiling", "ceiling_takeup"):
         assert policy[name]["incremental_conversions"] is not None
         assert policy[name]["incremental_conversions"] <= policy["oracle"]["incremental_conversions"] + 1e-9

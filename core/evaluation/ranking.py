@@ -67,6 +67,14 @@ def compare(
             if name != "popularity":
                 ap = m.average_precision_at_k(actual, masked(np.nan_to_num(scores), eligible), k)
                 out[name][f"map@{k}_vs_popularity"] = paired_ratio_ci(ap, base)
+    if "hybrid" in strategy_scores:
+        # the hybrid against each baseline, paired on the same clients (is it really better?)
+        def ap_of(name: str) -> np.ndarray:
+            return m.average_precision_at_k(actual, masked(np.nan_to_num(strategy_scores[name]), eligible), k)
+
+        for name in ("rules", "cf"):
+            if name in strategy_scores:
+                out["hybrid"][f"map@{k}_vs_{name}"] = paired_ratio_ci(ap_of("hybrid"), ap_of(name))
     for ref in ("oracle", "ceiling"):
         if ref in out and out[ref][f"map@{k}"] > 0:
             best = out[ref][f"map@{k}"]
