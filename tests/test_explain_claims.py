@@ -214,7 +214,9 @@ def _raw_truth(bundle: Any, cutoff: pd.Timestamp) -> dict[int, dict[str, Any]]:
     hold = bundle.holdings.assign(mi=_month(bundle.holdings["month"]))
     ev = bundle.product_events.assign(mi=_month(bundle.product_events["month"]))
     ops = bundle.operations.assign(mi=_month(bundle.operations["occurred_at"]))
-    ops = ops.assign(eur=ops["amount_cents"] / 100.0, back=m - ops["mi"])
+    # Serving reads features live: operations written after the serving month (other tests of
+    # the session add some "now") count as this month's activity (load_frames_db(live=True)).
+    ops = ops.assign(eur=ops["amount_cents"] / 100.0, back=(m - ops["mi"]).clip(lower=0))
     out: dict[int, dict[str, Any]] = {}
     for cid, client in bundle.clients.set_index("id").iterrows():
         out[int(cid)] = {
