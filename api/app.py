@@ -98,16 +98,22 @@ class Guard:
             await refuse(429, RATE_LIMITED, f"too many requests: retry in {retry} s", {"Retry-After": retry})
             return
         scope[PRINCIPAL] = principal
-        replayed = False
+        await self.app(scope, replay_body(bytes(body), receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that first hands the already-read request body back, then defers to the
+    original (the body had to be read to check auth, or to try the plain JSON lane)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class GraphQLApp(GraphQL):  # type: ignore[type-arg]
@@ -138,16 +144,7 @@ class GraphQLApp(GraphQL):  # type: ignore[type-arg]
                 break
         if await json_lane.answer(self, scope, bytes(body), receive, send):
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
-
-        await super().__call__(scope, replay, send)
+        await super().__call__(scope, replay_body(bytes(body), receive), send)
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         principal: Principal = request.scope.get(PRINCIPAL, ANONYMOUS)
