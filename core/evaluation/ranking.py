@@ -59,36 +59,30 @@ def compare(
         name: evaluate_scores(scores, actual, eligible, categories, popularity, products, k)
         for name, scores in strategy_scores.items()
     }
-    if "popularity" in strategy_scores:
-        base = m.average_precision_at_k(
-            actual, masked(np.nan_to_num(strategy_scores["popularity"]), eligible), k
-        )
-        for name, scores in strategy_scores.items():
+    # per-client average precision of every strategy, once: the paired intervals reuse it
+    ap = {
+        name: m.average_precision_at_k(actual, masked(np.nan_to_num(scores), eligible), k)
+        for name, scores in strategy_scores.items()
+    }
+    if "popularity" in ap:
+        for name in ap:
             if name != "popularity":
-                ap = m.average_precision_at_k(actual, masked(np.nan_to_num(scores), eligible), k)
-                out[name][f"map@{k}_vs_popularity"] = paired_ratio_ci(ap, base)
-    if "hybrid" in strategy_scores:
+                out[name][f"map@{k}_vs_popularity"] = paired_ratio_ci(ap[name], ap["popularity"])
+    if "hybrid" in ap:
         # the hybrid against each baseline, paired on the same clients (is it really better?)
-        def ap_of(name: str) -> np.ndarray:
-            return m.average_precision_at_k(actual, masked(np.nan_to_num(strategy_scores[name]), eligible), k)
-
         for name in ("rules", "cf"):
-            if name in strategy_scores:
-                out["hybrid"][f"map@{k}_vs_{name}"] = paired_ratio_ci(ap_of("hybrid"), ap_of(name))
+            if name in ap:
+                out["hybrid"][f"map@{k}_vs_{name}"] = paired_ratio_ci(ap["hybrid"], ap[name])
     for ref in ("oracle", "ceiling"):
         if ref in out and out[ref][f"map@{k}"] > 0:
             best = out[ref][f"map@{k}"]
             for metrics in out.values():
                 metrics[f"ratio_to_{ref}"] = round(metrics[f"map@{k}"] / best, 4)
-    if "ceiling" in strategy_scores:
+    if "ceiling" in ap:
         # a model's share of what was reachable, with the same paired interval
-        ceiling_ap = m.average_precision_at_k(
-            actual, masked(np.nan_to_num(strategy_scores["ceiling"]), eligible), k
-        )
-        for name, scores in strategy_scores.items():
+        for name in ap:
             if name not in ("ceiling", "perfect", "oracle"):
-                ap = m.average_precision_at_k(actual, masked(np.nan_to_num(scores), eligible), k)
-                out[name][f"map@{k}_vs_ceiling"] = paired_ratio_ci(ap, ceiling_ap)
+                out[name][f"map@{k}_vs_ceiling"] = paired_ratio_ci(ap[name], ap["ceiling"])
     return out
 
 
