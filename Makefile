@@ -35,7 +35,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 test: venv lint typecheck
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra --durations=15
 
 # Demo population, generated once per state folder (RECSYS_HOME, default .recsys/).
 # `recsys data profile` shows what is in it (not on the way to the first screen: ~30 s).

@@ -98,13 +98,38 @@ async def counts(url: str, events: list[uuid.UUID]) -> dict[str, int]:
     return dict(row)
 
 
-async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+async def wait_for(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float,
+    what: str,
+    explain: Callable[[], Awaitable[str]] | None = None,
+) -> None:
+    """Poll `check` until true; on timeout fail with `explain()`'s account of where things stand."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await check():
             return
         await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    state = f": {await explain()}" if explain is not None else ""
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{state}")
+
+
+def pipeline_state(
+    url: str, events: list[uuid.UUID], handles: dict[str, Any]
+) -> Callable[[], Awaitable[str]]:
+    """What a stalled pipeline test reports: the events' counts, the relay's and the worker's
+    stats, and the partitions the worker's consumer holds (with their high water marks)."""
+
+    async def _explain() -> str:
+        parts = [f"counts {await counts(url, events)}"]
+        if relay := handles.get("relay"):
+            parts.append(f"relay {relay.stats}")
+        if worker := handles.get("worker"):
+            held = {tp.partition: worker.consumer.highwater(tp) for tp in worker.consumer.assignment()}
+            parts.append(f"worker {worker.stats}, partitions held (high water) {held}")
+        return "; ".join(parts)
+
+    return _explain
 
 
 @asynccontextmanager
@@ -114,7 +139,13 @@ async def pipeline(
     """Relay (and a worker) as asyncio tasks; stopped cleanly (stop event) on exit."""
     stop = asyncio.Event()
     handles: dict[str, Any] = {}
-    tasks = [asyncio.create_task(run_relay(stop, settings, url=url, bootstrap=bootstrap))]
+    tasks = [
+        asyncio.create_task(
+            run_relay(
+                stop, settings, url=url, bootstrap=bootstrap, on_ready=lambda r: handles.update(relay=r)
+            )
+        )
+    ]
     if worker:
         tasks.append(
             asyncio.create_task(
@@ -314,7 +345,7 @@ async def test_broker_restart_mid_stream_loses_nothing(
     clients = await client_ids(trained_db, 20, offset=60)
     settings = settings_for(f"g-{uuid.uuid4().hex[:6]}", outbox_republish_s=3.0)
     first = await add_operations(trained_db, clients)
-    async with pipeline(trained_db, kafka_bootstrap, settings):
+    async with pipeline(trained_db, kafka_bootstrap, settings) as handles:
         await wait_for(all_processed(trained_db, first[:1]), 60, "the stream started")
         # The broker dies with whatever it held (memory storage) and comes back empty.
         stop_embedded_broker(recsys_home)
@@ -324,7 +355,12 @@ async def test_broker_restart_mid_stream_loses_nothing(
         await ensure_topics(kafka_bootstrap)
         after = await add_operations(trained_db, clients)
         events = first + during + after
-        await wait_for(all_processed(trained_db, events), 150, "every event after the broker restart")
+        await wait_for(
+            all_processed(trained_db, events),
+            150,
+            "every event after the broker restart",
+            pipeline_state(trained_db, events, handles),
+        )
     c = await counts(trained_db, events)
     assert c["recs"] == c["rec_events"] == len(events) and c["unprocessed"] == 0
 

@@ -58,6 +58,11 @@ def consumer_for(bootstrap: str, group: str, **kwargs: Any) -> AIOKafkaConsumer:
         heartbeat_interval_ms=1000,
         max_poll_records=500,
         fetch_max_wait_ms=50,  # latency: do not sit on a half-empty fetch (default 500 ms)
+        # A broker that restarted empty may come back without the topic for a moment (or with
+        # it auto-created by a producer's metadata request): refresh the topic's metadata every
+        # few seconds instead of every 5 minutes, so the group re-balances onto the partitions
+        # that exist within seconds and no event waits minutes for the next refresh.
+        metadata_max_age_ms=5000,
         **kwargs,
     )
 
