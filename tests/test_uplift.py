@@ -182,6 +182,13 @@ def test_overlap_report_and_clipping(x_model: UpliftModel, offers: tuple) -> Non
     ov = m.overlap_["deposit"]
     assert ov["min"] == pytest.approx(0.005) and ov["share_clipped"] == pytest.approx(1.0)
     assert m.fit_info_["propensity"] == "logged"
+    # one arm with logged propensities: T never reads e(x), so no propensity model is fitted;
+    # X weighs its effect models by e(x) at prediction, so it gets one
+    assert m.propensity_model_.model is None and m.propensity_model_.constant is not None
+    x = UpliftModel(learner="x", base="lightgbm", n_estimators=30, threads=1)
+    x.fit(X[keep], arm[keep], y[keep], prop[keep])
+    assert x.propensity_model_.model is not None
+    assert x.predict(X[keep])["uplift_deposit"].notna().all()
     with pytest.raises(ValueError):
         UpliftModel(propensity_clip=(0.5, 0.2))
 

@@ -142,8 +142,17 @@ class UpliftModel:
         used = np.isin(t, self.groups_)
         Xu, tu, yu = Xm[used], t[used], yv[used]
         lu = None if logged is None else logged[used]
-        self.propensity_model_ = PropensityModel(self.groups_, self.random_state, self.threads).fit(Xu, tu)
-        e_raw = arm_propensities(self.propensity_model_.proba(Xu), self.groups_, tu, lu)
+        # With one arm and logged propensities every fit row's e is the logged one, so the
+        # propensity model is only needed at prediction, and only by X (it weighs its two
+        # effect models by e(x)): fitted after the choice, not before (a few seconds per
+        # product that T, DR and RR never use).
+        self.propensity_model_ = PropensityModel(self.groups_, self.random_state, self.threads)
+        deferred = lu is not None and len(self.groups_) == 2
+        if deferred:
+            proba = np.zeros((len(tu), len(self.groups_)))  # unused: every row has a logged e
+        else:
+            proba = self.propensity_model_.fit(Xu, tu).proba(Xu)
+        e_raw = arm_propensities(proba, self.groups_, tu, lu)
         self.overlap_: dict[str, dict[str, float]] = {}
         for arm, e in e_raw.items():
             rows = (tu == arm) | (tu == self.control_name)
@@ -166,6 +175,13 @@ class UpliftModel:
             self._meta = MetaLearner(self.learner_, self._spec(), self.control_name)
             self._meta.fit(Xu, tu, yu, e_clip)
             seconds["final"] = time.perf_counter() - stage
+        if deferred:
+            stage = time.perf_counter()
+            if self.learner_ == "x":
+                self.propensity_model_.fit(Xu, tu)
+            else:  # predict() passes e(x) to learners that ignore it: group shares will do
+                self.propensity_model_.use_shares(tu)
+            seconds["propensity"] += time.perf_counter() - stage
         self.fit_info_ = {
             "n_rows": int(len(keep) if self._subsampled is None else self._subsampled),
             "n_used": int(used.sum()),

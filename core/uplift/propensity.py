@@ -59,6 +59,15 @@ class PropensityModel:
         self.model.fit(X[rows], codes)
         return self
 
+    def use_shares(self, treatment: np.ndarray) -> PropensityModel:
+        """P(group | x) = the groups' shares of the rows, for every x: for learners whose
+        predictions do not depend on e(x) (T, DR, RR), where a fitted model would be unused."""
+        index = {g: i for i, g in enumerate(self.groups)}
+        codes = np.array([index[t] for t in treatment if t in index], dtype=int)
+        counts = np.bincount(codes, minlength=len(self.groups)).astype(float) + 1.0
+        self.constant = counts / counts.sum()
+        return self
+
     def proba(self, X: np.ndarray) -> np.ndarray:
         """n x groups matrix of P(group | x)."""
         if self.constant is not None:
