@@ -84,9 +84,13 @@ _CSV_CONVERT = {"true_values": ["t"], "false_values": ["f"], "strings_can_be_nul
 # inner query only groups (two filtered sums, date_trunc): per-row abs/greatest/extract made
 # it 2.2x slower on 45M rows; the month index and the derived sums are computed per bin.
 _OPERATION_MONTHS_SQL = (
-    "SELECT client_id, (extract(year FROM m) * 12 + extract(month FROM m) - 1)::int4 AS month, "
+    # date_part (float8), not extract (numeric since PostgreSQL 14): over millions of bins the
+    # numeric arithmetic was a fifth of the query (20k clients: 28 s -> 24 s); the epoch is
+    # split into whole seconds and microseconds so it stays exact.
+    "SELECT client_id, (date_part('year', m) * 12 + date_part('month', m) - 1)::int4 AS month, "
     "category::text AS category, n::int4 AS n, (pos - neg)::float8 AS abs, (-neg)::float8 AS spend, "
-    "pos::float8 AS inflow, (extract(epoch FROM last) * 1000000)::int8 AS last_us "
+    "pos::float8 AS inflow, date_part('epoch', date_trunc('second', last))::int8 * 1000000 "
+    "+ date_part('microseconds', last)::int8 % 1000000 AS last_us "
     "FROM (SELECT client_id, date_trunc('month', {t} AT TIME ZONE 'UTC') AS m, category, count(*) AS n, "
     "coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS neg, "
     "coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS pos, max({t}) AS last "
