@@ -26,6 +26,7 @@ from core.data.simulator import history as hist
 from core.data.simulator import joiners as jn
 from core.data.simulator import life_events as le
 from core.data.simulator import response as rs
+from core.data.simulator import rows as rw
 from core.data.simulator import takeup as tk
 from core.data.simulator.calibration import load_calibration
 from core.data.simulator.population import INVESTMENT, sample_population
@@ -181,7 +182,7 @@ def _chunk(
     def couple(p: np.ndarray) -> np.ndarray:
         return hist.co_adopt(p, i_pens, i_nom)
 
-    hold_list, ev_list, truth_list = [_holding_rows(pop.ids, months[0], held, codes)], [], []
+    hold_list, ev_list, truth_list = [rw.holding_rows(pop.ids, months[0], held, codes)], [], []
     offer_list: list[Any] = []  # per campaign: assignment tuples, then their offer-log rows
     for t in range(1, n_months):
         blocked = held | ~pop.eligible
@@ -269,20 +270,20 @@ def _chunk(
         shown[:, t] = treated.sum(1)
         last_drop[held & ~new] = t
         last_add[new & ~held] = t
-        hold_list.append(_holding_rows(pop.ids, months[t], new, codes))
-        ev_list.append(_event_rows(pop.ids, months[t], new & ~held, held & ~new, codes))
+        hold_list.append(rw.holding_rows(pop.ids, months[t], new, codes))
+        ev_list.append(rw.event_rows(pop.ids, months[t], new & ~held, held & ~new, codes))
         if holdings_only:
             for idx, *_ in campaigns:
-                _offer_draws(rng, len(idx))
+                rw.offer_draws(rng, len(idx))
             held = new
             continue
         for idx, j, _c, _r, arm, _p in campaigns:
             evidence.add(idx, j, arm, adds[idx, j], by_type)
         seen = join <= t  # truth rows of the clients by now
         po, pf, co, cf = (a[seen] for a in (p_org, p_off, c_org, c_off))
-        truth_list.append(_truth_rows(pop.ids[seen], months[t], po, pf, co, cf, codes))
+        truth_list.append(rw.truth_rows(pop.ids[seen], months[t], po, pf, co, cf, codes))
         offer_list += [
-            _offer_rows(rng, pop.ids, months[t - 1], idx, j, c, is_rand, arm, prop, adds[idx, j])
+            rw.offer_rows(rng, pop.ids, months[t - 1], idx, j, c, is_rand, arm, prop, adds[idx, j])
             for idx, j, c, is_rand, arm, prop in campaigns
         ]
         held = new
@@ -316,90 +317,6 @@ def _set_contract_dates(frame: pd.DataFrame, first: np.ndarray, snapshot: np.dat
     seniority = (snapshot.astype("datetime64[M]") - first.astype("datetime64[M]")).astype(int)
     frame["seniority_months"] = seniority
     frame["is_new"] = seniority < 6
-
-
-def _holding_rows(ids: np.ndarray, month: np.datetime64, held: np.ndarray, codes: list[str]) -> pd.DataFrame:
-    r, c = np.nonzero(held)
-    return pd.DataFrame(
-        {
-            "client_id": ids[r],
-            "month": np.full(len(r), month),
-            "product_code": pd.Categorical.from_codes(c, categories=codes),
-        }
-    )
-
-
-def _event_rows(
-    ids: np.ndarray, month: np.datetime64, added: np.ndarray, dropped: np.ndarray, codes: list[str]
-) -> pd.DataFrame:
-    a, d = _holding_rows(ids, month, added, codes), _holding_rows(ids, month, dropped, codes)
-    a["kind"], d["kind"] = "add", "drop"
-    return pd.concat([a, d], ignore_index=True)
-
-
-def _truth_rows(
-    ids: np.ndarray,
-    month: np.datetime64,
-    p_org: np.ndarray,
-    p_off: np.ndarray,
-    c_org: np.ndarray,
-    c_off: np.ndarray,
-    codes: list[str],
-) -> pd.DataFrame:
-    n, n_p = p_org.shape
-    return pd.DataFrame(
-        {
-            "client_id": np.repeat(ids, n_p),
-            "month": np.full(n * n_p, month),
-            "product_code": pd.Categorical.from_codes(np.tile(np.arange(n_p), n), categories=codes),
-            "p_organic": p_org.ravel(),
-            "p_offer": p_off.ravel(),
-            "p_ceiling_organic": c_org.astype(np.float32).ravel(),
-            "p_ceiling_offer": c_off.astype(np.float32).ravel(),
-        }
-    )
-
-
-def _offer_rows(
-    rng: np.random.Generator,
-    ids: np.ndarray,
-    prev_snapshot: np.datetime64,
-    idx: np.ndarray,
-    j: int,
-    c: camp.Campaign,
-    is_rand: np.ndarray,
-    arm: np.ndarray,
-    prop: np.ndarray,
-    converted: np.ndarray,
-) -> pd.DataFrame:
-    """Offers shown 1-4 days after the previous snapshot; a conversion lands before the next."""
-    k = len(idx)
-    days, hours, lag = _offer_draws(rng, k)
-    base = prev_snapshot.astype("datetime64[us]").astype(np.int64)
-    shown = base + days * 86_400_000_000 + hours * 3_600_000_000
-    outcome = shown + lag * 86_400e6
-    return pd.DataFrame(
-        {
-            "client_id": ids[idx],
-            "product_code": c.product,
-            "shown_at": pd.to_datetime(shown, unit="us", utc=True),
-            "channel": c.channel,
-            "strategy": c.name,
-            "assignment": np.where(is_rand, "random", "policy"),
-            "arm": np.where(arm, "treatment", "control"),
-            "propensity": prop.astype(float),
-            "window_days": 30,
-            "converted": converted,
-            "outcome_at": pd.to_datetime(
-                np.where(converted, outcome.astype(np.int64), np.iinfo(np.int64).min), unit="us", utc=True
-            ),
-        }
-    )
-
-
-def _offer_draws(rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The random draws of k offer-log rows (day, hour, conversion lag), in a fixed order."""
-    return rng.integers(1, 5, k), rng.integers(8, 20, k), rng.uniform(0.2, 24, k)
 
 
 def truth_summary(truth_path: str | Path) -> dict[str, float]:
