@@ -295,13 +295,13 @@ def test_recommendation_obeys_rules_and_is_stored(trained: dict[str, Any], popul
 
 
 def test_serving_shap_values_equal_catboosts_public_api(trained: dict[str, Any], population: str) -> None:
-    """The serving path reads SHAP values past CatBoost's slow Python copy (hybrid.shap_values);
+    """The serving path reads SHAP values past CatBoost's slow Python copy (shap_reasons.shap_values);
     they must equal the public API's, and the reasons must be each pair's top positive
     contributions in order, as a full sort of stage A + stage B contributions gives them."""
     from catboost import Pool
 
     from core.features import build_features_db
-    from core.models.hybrid import shap_values
+    from core.models.shap_reasons import shap_values
 
     models = latest_models(population)
     h = models.hybrid
