@@ -1,6 +1,6 @@
 """Benchmark: features + training for a large simulated population, and batch scoring.
 
-    python bench/bench_train.py [--clients 100000] [--months 17] [--reuse-home DIR]
+    python bench/bench_train.py [--clients 100000] [--months 17] [--reuse-home DIR] [--json]
 
 Generates the population into a fresh embedded PostgreSQL (or reuses a state folder that
 already holds one, e.g. the one bench_data.py printed), then times: loading the frames,
@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=31)
     parser.add_argument("--reuse-home", type=Path, default=None, help="state folder with data already")
     parser.add_argument("--skip-uplift", action="store_true", help="leave out the per-product uplift models")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line, last")
     args = parser.parse_args()
 
     home = args.reuse_home or Path(tempfile.mkdtemp(prefix="rst-", dir="/tmp"))
@@ -131,7 +132,7 @@ def main() -> None:
         "shape": list(scores.shape),
     }
     out["peak_rss_mb"] = round(peak_rss_mb())
-    print(json.dumps(out, indent=2))
+    print(json.dumps(out) if args.json else json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ TABLES = {
     "holding",
     "product_event",
     "operation",
+    "operation_month",
     "offer_log",
     "recommendation",
     "notification",
@@ -76,3 +77,78 @@ async def test_money_is_numeric_and_time_is_tz(conn) -> None:  # type: ignore[no
             assert r["data_type"] == "numeric", r
         else:
             assert r["data_type"] == "timestamp with time zone", r
+
+
+_RAW_BINS = (
+    "SELECT client_id, date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date AS month, category, "
+    "count(*)::int AS n, coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS neg, "
+    "coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS pos, max(occurred_at) AS last "
+    "FROM operation GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+)
+
+
+def test_operation_month_follows_every_write(pg_admin_url: str) -> None:
+    """The bins `operation_month` equal grouping the raw operations after every kind of
+    write: row inserts, a COPY with FK triggers off (as bulk loads run), an update, a
+    delete and a truncate; and migrating a database that already holds operations bins them."""
+    import asyncio
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    url = new_database(pg_admin_url, "bins")
+    migrate.upgrade(url, "0003")
+
+    ins = "INSERT INTO operation (client_id, occurred_at, amount, category) VALUES ($1, $2, $3, $4)"
+
+    async def _before() -> None:  # an operation written before the migration
+        conn = await asyncpg.connect(url)
+        try:
+            # no client rows: inserts run with FK triggers off (as bulk loads do); the bins'
+            # triggers are ENABLE ALWAYS, so they fire all the same
+            await conn.execute("SET session_replication_role = replica")
+            late = datetime(2015, 3, 31, 23, 30, tzinfo=UTC)  # March in UTC, whatever the server's zone
+            await conn.execute(ins, 1, late, Decimal("-10.50"), "groceries")
+        finally:
+            await conn.close()
+
+    async def _run() -> None:
+        conn = await asyncpg.connect(url)
+
+        async def same() -> None:
+            bins = await conn.fetch("SELECT * FROM operation_month ORDER BY 1, 2, 3")
+            assert [tuple(r) for r in bins] == [tuple(r) for r in await conn.fetch(_RAW_BINS)]
+
+        try:
+            await same()
+            await conn.execute("SET session_replication_role = replica")
+            await conn.executemany(
+                ins,
+                [
+                    (1, datetime(2015, 3, 2, tzinfo=UTC), Decimal("-2.25"), "groceries"),
+                    (1, datetime(2015, 4, 1, 0, 0, 1, tzinfo=UTC), Decimal("1500"), "salary"),
+                    (2, datetime(2015, 3, 5, 12, tzinfo=UTC), Decimal("7.10"), "groceries"),
+                ],
+            )
+            await same()
+            await conn.copy_records_to_table(
+                "operation",
+                records=[(2, datetime(2015, 3, 9, tzinfo=UTC), Decimal("-3"), "groceries")] * 3,
+                columns=["client_id", "occurred_at", "amount", "category"],
+            )
+            await same()
+            await conn.execute("SET session_replication_role = origin")
+            assert await conn.fetchval(
+                "SELECT n FROM operation_month WHERE client_id = 2 AND category = 'groceries'"
+            ) == 4
+            await conn.execute("UPDATE operation SET amount = -amount WHERE client_id = 2")
+            await same()
+            await conn.execute("DELETE FROM operation WHERE category = 'salary'")
+            await same()
+            await conn.execute("TRUNCATE operation")
+            assert await conn.fetchval("SELECT count(*) FROM operation_month") == 0
+        finally:
+            await conn.close()
+
+    asyncio.run(_before())
+    migrate.upgrade(url)  # bins the operation already there
+    asyncio.run(_run())

@@ -181,6 +181,29 @@ class Operation(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_operation_client_time", "client_id", "occurred_at"),)
 
 
+class OperationMonth(SQLModel, table=True):
+    """Operations binned per (client, UTC calendar month, category): count, sum of debits
+    (`neg`), sum of credits (`pos`), exact numeric, and the latest time.
+
+    Why: the features read operations only through these monthly bins, and grouping tens
+    of millions of raw rows at every training run took minutes (100k clients: 245 s of
+    loading); the bins are a quarter as many rows and are kept at write time instead. Kept
+    by statement-level triggers on `operation` (alembic 0004), so every writer (COPY bulk
+    loads, the API, scripts) keeps them right without knowing about them. Derived data:
+    no foreign key (the operations' own keys hold), and it can be rebuilt from `operation`.
+    """
+
+    __tablename__ = "operation_month"
+
+    client_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    month: date = Field(sa_column=sa.Column(sa.Date, primary_key=True))
+    category: str = Field(sa_column=sa.Column(operation_category, primary_key=True))
+    n: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    neg: Decimal = Field(sa_column=sa.Column(sa.Numeric, nullable=False))
+    pos: Decimal = Field(sa_column=sa.Column(sa.Numeric, nullable=False))
+    last: datetime = Field(sa_column=_tstz())
+
+
 class OfferLog(SQLModel, table=True):
     """Every offer decision of a campaign or the live system, shown (treatment) or held out.
 
