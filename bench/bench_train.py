@@ -30,19 +30,23 @@ def peak_rss_mb() -> float:
 
 def fit_uplift(url: str, frames: object, models: object) -> dict:  # type: ignore[type-arg]
     """The uplift part of `recsys train` (core.services.training._fit_uplift), timed."""
-    from core.services.uplift_data import attach_cutoffs, load_offer_log, uplift_dataset
+    from core.services.uplift_data import attach_cutoffs, load_offer_log, sample_per_product, uplift_dataset
     from core.services.uplift_training import fit_uplift_models
+    from core.settings import get_settings
 
     t = time.perf_counter()
     offers = asyncio.run(load_offer_log(url))
     offers = attach_cutoffs(offers, frames.holdings["month"])  # type: ignore[attr-defined]
+    logged = len(offers)
+    offers = sample_per_product(offers, get_settings().uplift_max_rows)
     data = uplift_dataset(frames, offers, models.products, models.clusters)  # type: ignore[arg-type, attr-defined]
     dataset_s = time.perf_counter() - t
     t = time.perf_counter()
     fitted, report = fit_uplift_models(data)
     fit_s = time.perf_counter() - t
     return {
-        "offers": len(offers),
+        "offers": logged,
+        "offers_fitted": len(offers),
         "products": len(fitted),
         "dataset_seconds": round(dataset_s, 1),
         "fit_seconds": round(fit_s, 1),
@@ -106,6 +110,7 @@ def main() -> None:
     out["train_rows"] = len(fit.train.X)
     out["features_plus_training_seconds"] = round(time.perf_counter() - t0, 1)
     out["peak_rss_mb_after_training"] = round(peak_rss_mb())
+    del fit.train  # as `recsys train`: the training frame is not kept for the uplift part
     if not args.skip_uplift:
         out["uplift"] = fit_uplift(url, frames, fit.models)
         hybrid_part = float(out["features_plus_training_seconds"])  # type: ignore[arg-type]

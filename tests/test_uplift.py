@@ -288,3 +288,26 @@ def test_aipw_corrects_confounded_ate() -> None:
     aipw = float(aipw_pseudo_outcomes(y, t, e_hat, mu0, mu1).mean())
     assert abs(aipw - true_ate) < 0.3 * abs(naive - true_ate)
     assert abs(aipw - true_ate) < 0.02
+
+
+def test_sample_per_product_caps_each_product_uniformly() -> None:
+    from core.services.uplift_data import sample_per_product
+
+    rng = np.random.default_rng(3)
+    n = 30_000
+    offers = pd.DataFrame(
+        {
+            "product_code": np.where(np.arange(n) < 25_000, "big", "small"),
+            "arm": rng.choice(["treatment", "control"], n, p=[0.8, 0.2]),
+            "assignment": rng.choice(["policy", "random"], n, p=[0.9, 0.1]),
+        },
+        index=np.arange(n) + 7,  # an index that is not positions, as after attach_cutoffs
+    )
+    out = sample_per_product(offers, 10_000)
+    counts = out["product_code"].value_counts()
+    assert counts["big"] == 10_000 and counts["small"] == 5_000  # under the cap: every row
+    big, sample = offers[offers["product_code"] == "big"], out[out["product_code"] == "big"]
+    for col in ("arm", "assignment"):  # uniform: the shares stay (within sampling noise)
+        assert abs((sample[col] == big[col].iloc[0]).mean() - (big[col] == big[col].iloc[0]).mean()) < 0.02
+    assert out.index.isin(offers.index).all() and out.index.is_unique
+    assert sample_per_product(offers, 0) is offers

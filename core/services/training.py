@@ -212,13 +212,15 @@ async def train_and_save(
         raise ValueError("no data to train on: run `recsys data generate` or `recsys data load-santander`")
     windows = plan_windows(months, adds_by_month=additions_by_month(frames))
     fit = fit_model_set(frames, windows, params=params, console=console)
+    train_rows, train_additions = len(fit.train.X), int((fit.train.y > 0).sum())
+    fit.train = TrainSet(fit.train.X.iloc[:0], fit.train.y[:0], fit.train.products)  # free it for uplift
     uplift_report = await _fit_uplift(url, frames, fit.models, say, uplift_params or {})
     folder = fit.models.save()
     summary = {
         "version": fit.models.version,
         "window": windows.as_dict(),
-        "train_rows": len(fit.train.X),
-        "train_additions": int((fit.train.y > 0).sum()),
+        "train_rows": train_rows,
+        "train_additions": train_additions,
         "clusters_k": fit.models.clusters.k,
         "cluster_silhouettes": {str(k): round(v, 4) for k, v in fit.models.clusters.scores.items()},
         "fit_seconds": {k: round(v, 1) for k, v in fit.seconds.items()},
@@ -244,7 +246,7 @@ async def _fit_uplift(  # type: ignore[no-untyped-def]
     url: str, frames: FeatureFrames, models: ModelSet, say, uplift_params: dict[str, object]
 ) -> dict[str, object]:
     """Per-product uplift models on the whole offer log (features at offer time)."""
-    from core.services.uplift_data import attach_cutoffs, load_offer_log, uplift_dataset
+    from core.services.uplift_data import attach_cutoffs, load_offer_log, sample_per_product, uplift_dataset
     from core.services.uplift_training import fit_uplift_models
 
     offers = await load_offer_log(url)
@@ -252,7 +254,10 @@ async def _fit_uplift(  # type: ignore[no-untyped-def]
         say("[bold]uplift[/]: no offer log yet, decisions will fall back to take-up x value")
         return {"available": False, "reason": "no offer log"}
     offers = attach_cutoffs(offers, frames.holdings["month"])
-    say(f"[bold]uplift[/] on {len(offers):,} logged offers")
+    logged = len(offers)
+    offers = sample_per_product(offers, get_settings().uplift_max_rows)
+    sampled = f" (sampled {len(offers):,}: at most {get_settings().uplift_max_rows:,} per product)"
+    say(f"[bold]uplift[/] on {logged:,} logged offers" + (sampled if len(offers) < logged else ""))
     data = uplift_dataset(frames, offers, models.products, models.clusters)
     models.uplift, report = fit_uplift_models(data, **uplift_params)  # type: ignore[arg-type]
     return report

@@ -51,6 +51,28 @@ def attach_cutoffs(offers: pd.DataFrame, snapshots: pd.Series) -> pd.DataFrame:
     return out
 
 
+def sample_per_product(offers: pd.DataFrame, max_rows: int, seed: int = 31) -> pd.DataFrame:
+    """At most `max_rows` offer rows per product, a uniform random sample (0: all rows).
+
+    Uniform, not stratified: the arms, the random slice and the conversions keep their shares,
+    so the logged propensities and the IPW selection stay valid on the sample. Done before
+    the features are built, so the dataset never holds the rows left out.
+    """
+    if max_rows <= 0 or offers.empty:
+        return offers
+    counts = offers["product_code"].value_counts()
+    if int(counts.max()) <= max_rows:
+        return offers
+    rng = np.random.default_rng(seed)
+    keep = np.ones(len(offers), dtype=bool)
+    codes = offers["product_code"].to_numpy()
+    for code in counts.index[counts > max_rows]:
+        rows = np.flatnonzero(codes == code)
+        keep[rows] = False
+        keep[rng.choice(rows, max_rows, replace=False)] = True
+    return offers.loc[keep]
+
+
 def uplift_dataset(
     frames: FeatureFrames,
     offers: pd.DataFrame,
@@ -65,6 +87,10 @@ def uplift_dataset(
             frames, month_start(int(cutoff)), ids, products=products, clusters=clusters, coerce=False
         )
         feats = feats.drop(columns=["cutoff"])
+        # float32 (half the memory of ~700 float64 columns per offer row): CatBoost, the
+        # uplift learners' base, reads float features as float32 anyway.
+        wide = feats.select_dtypes(include=["float64"]).columns
+        feats = feats.astype(dict.fromkeys(wide, np.float32))
         parts.append(group.merge(feats, on="client_id", how="inner"))
     if not parts:
         return pd.DataFrame()

@@ -187,8 +187,9 @@ async def uplift_and_policy_sections(
     uplift_params: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(uplift section, policy section, fitted uplift models) of the evaluation."""
-    from core.services.uplift_data import attach_cutoffs, load_offer_log, uplift_dataset
+    from core.services.uplift_data import attach_cutoffs, load_offer_log, sample_per_product, uplift_dataset
     from core.services.uplift_training import fit_uplift_models
+    from core.settings import get_settings
 
     products = models.products
     offers = await load_offer_log(url)
@@ -198,6 +199,7 @@ async def uplift_and_policy_sections(
     offers = attach_cutoffs(offers, frames.holdings["month"])
     offers = offers[offers["cutoff"] <= test_cutoff]
     train_offers, test_offers = split_offers(offers)
+    train_offers = sample_per_product(train_offers, get_settings().uplift_max_rows)  # as `recsys train`
     train = uplift_dataset(frames, train_offers, products, models.clusters)
     test = uplift_dataset(frames, test_offers, products, models.clusters)
     fitted, report = fit_uplift_models(train, **(uplift_params or {}))
