@@ -82,7 +82,8 @@ async def test_money_is_numeric_and_time_is_tz(conn) -> None:  # type: ignore[no
 _RAW_BINS = (
     "SELECT client_id, date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date AS month, category, "
     "count(*)::int AS n, coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS neg, "
-    "coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS pos, max(occurred_at) AS last "
+    "coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS pos, "
+    "(extract(epoch FROM max(occurred_at)) * 1000000)::int8 AS last_us "
     "FROM operation GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 )
 

@@ -23,13 +23,16 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+# The latest time is kept as µs since the epoch (whole seconds and microseconds apart, so
+# exact), converted once per bin here rather than per bin at every read.
+_US = "date_part('epoch', date_trunc('second', {t}))::int8 * 1000000 + date_part('microseconds', {t})::int8 % 1000000"
 _BINS = (
     "SELECT client_id, date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date, category, count(*), "
     "coalesce(sum(amount) FILTER (WHERE amount < 0), 0), "
-    "coalesce(sum(amount) FILTER (WHERE amount > 0), 0), max(occurred_at) "
+    "coalesce(sum(amount) FILTER (WHERE amount > 0), 0), " + _US.format(t="max(occurred_at)") + " "
     "FROM {source} GROUP BY 1, 2, 3"
 )
-_COLUMNS = "(client_id, month, category, n, neg, pos, last)"
+_COLUMNS = "(client_id, month, category, n, neg, pos, last_us)"
 
 
 def upgrade() -> None:
@@ -42,7 +45,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("neg", sa.Numeric(), nullable=False),
         sa.Column("pos", sa.Numeric(), nullable=False),
-        sa.Column("last", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("client_id", "month", "category", name=op.f("pk_operation_month")),
     )
     op.execute(f"INSERT INTO operation_month {_COLUMNS} " + _BINS.format(source="operation"))
@@ -50,7 +53,7 @@ def upgrade() -> None:
         "CREATE FUNCTION operation_month_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"INSERT INTO operation_month AS b {_COLUMNS} " + _BINS.format(source="new_rows") + " "
         "ON CONFLICT (client_id, month, category) DO UPDATE SET n = b.n + excluded.n, "
-        "neg = b.neg + excluded.neg, pos = b.pos + excluded.pos, last = greatest(b.last, excluded.last); "
+        "neg = b.neg + excluded.neg, pos = b.pos + excluded.pos, last_us = greatest(b.last_us, excluded.last_us); "
         "RETURN NULL; END $$"
     )
     # UPDATE and DELETE (no code path does either today): rebuild the touched clients' bins.
