@@ -126,15 +126,11 @@ def _where(name: str, cutoff: Cutoff | None, with_ids: bool, live: bool = False)
     if cutoff is not None and name != "clients":
         h = horizon(cutoff)
         col = "month" if name == "operation_months" else _TABLES[name][1]
-        if not (live and name in ("operations", "operation_months")):
+        if not (live and name == "operation_months"):
             upper = h["offers_before"] if name == "offers" else h["end"]
             args.append(upper.date() if col == "month" else upper.tz_localize("UTC"))
             clauses.append(f"{col} < ${len(args)}")
-        lower = {
-            "holdings": "holdings_from",
-            "operations": "operations_from",
-            "operation_months": "operations_from",
-        }.get(name)
+        lower = {"holdings": "holdings_from", "operation_months": "operations_from"}.get(name)
         if lower:
             start = h[lower]
             args.append(start.date() if col == "month" else start.tz_localize("UTC"))
@@ -158,8 +154,6 @@ def _timestamps(table: pa.Table) -> pa.Table:
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:
     return _timestamps(table).to_pandas(date_as_object=False)
-
-
 
 
 async def _copy_table(
@@ -199,13 +193,13 @@ async def load_frames_db(
     try:
         parts: dict[str, pd.DataFrame] = {}
         for name, (select, _, types) in _TABLES.items():
-            where, args = _where(name, cutoff, ids is not None, live)
+            # operations are read as their monthly bins (the operation_month table)
+            where, args = _where(
+                "operation_months" if name == "operations" else name, cutoff, ids is not None, live
+            )
             if ids is not None:
                 args.append(ids)
             if name == "operations":
-                where, args = _where("operation_months", cutoff, ids is not None, live)
-                if ids is not None:
-                    args.append(ids)
                 source = f"operation_month{where}"
                 if live and cutoff is not None:
                     end = horizon(cutoff)["end"]
