@@ -1,11 +1,14 @@
-"""`recsys db ...`: schema migrations (alembic is the only thing that changes the schema)."""
+"""`recsys db ...`: schema migrations (alembic is the only thing that changes the schema).
+
+alembic (with mako and pygments) is imported by the commands that use it, not by every
+`recsys` process: the relay, the worker and the API start through this CLI too.
+"""
 
 from __future__ import annotations
 
 import typer
 
 from cli.common import console, run
-from core.db import migrate
 
 app = typer.Typer(help="Database schema: upgrade, downgrade, check, URL.", no_args_is_help=True)
 
@@ -13,6 +16,8 @@ app = typer.Typer(help="Database schema: upgrade, downgrade, check, URL.", no_ar
 @app.command()
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply migrations up to REVISION (default: head) and load the product catalog."""
+    from core.db import migrate
+
     migrate.upgrade(revision=revision)
     if revision == "head":
         from core.catalog import load_catalog
@@ -32,6 +37,8 @@ def downgrade(
     revision: str = typer.Argument("base", help="Target revision (default: base, drops everything)."),
 ) -> None:
     """Revert migrations down to REVISION."""
+    from core.db import migrate
+
     migrate.downgrade(revision=revision)
     console.print(f"schema at {revision}")
 
@@ -39,6 +46,8 @@ def downgrade(
 @app.command()
 def check() -> None:
     """Fail if the models and the database schema differ (alembic check)."""
+    from core.db import migrate
+
     migrate.check()
     console.print("no drift between models and database")
 

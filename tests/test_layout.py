@@ -124,3 +124,21 @@ def test_core_modules_import_no_circle() -> None:
     a late import) cannot be read, tested or moved one at a time."""
     found = cycles(import_graph(_core_modules()))
     assert not found, "import circles in core:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+# What each long-running process imports at start: `recsys up` starts the relay, the worker and
+# the API at once on the same cores, and every `recsys` command pays the CLI's imports.
+_PROCESS_IMPORTS = {
+    "cli.main": ("alembic", "pandas", "catboost", "sklearn", "strawberry"),
+    "core.events.runtime": ("pandas", "catboost", "sklearn", "scipy"),  # the relay's wiring
+}
+
+
+def test_processes_do_not_import_what_they_do_not_use() -> None:
+    import subprocess
+    import sys
+
+    for module, heavy in _PROCESS_IMPORTS.items():
+        code = f"import sys, {module}; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "", f"importing {module} pulls in {out.stdout.strip()}"

@@ -2,6 +2,8 @@
 
 `run_relay` and `run_worker` run until `stop` is set (SIGTERM/SIGINT in the CLI); they
 finish the batch in hand, commit, and close their clients, so a clean stop loses nothing.
+The worker's model stack (pandas, CatBoost, scikit-learn...) is imported by `run_worker`
+only: the relay needs none of it, and `recsys up` starts both on the same cores.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -20,11 +23,10 @@ from core.db.urls import plain_url
 from core.events.broker import ensure_topics, resolve_bootstrap
 from core.events.metrics import serve_metrics
 from core.events.relay import Relay
-from core.events.worker import Worker, consumer_for
-from core.explain import make_explainer
-from core.services.registry import load_latest
-from core.services.rescoring import Rescorer
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from core.events.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,11 @@ async def run_worker(
     bootstrap: str | None = None,
     on_ready: Callable[[Worker], None] | None = None,
 ) -> Worker:
+    from core.events.worker import Worker, consumer_for
+    from core.explain import make_explainer
+    from core.services.registry import load_latest
+    from core.services.rescoring import Rescorer
+
     settings = settings or get_settings()
     bootstrap = bootstrap or resolve_bootstrap(settings)
     await ensure_topics(bootstrap)
