@@ -153,3 +153,42 @@ def test_operation_month_follows_every_write(pg_admin_url: str) -> None:
     asyncio.run(_before())
     migrate.upgrade(url)  # bins the operation already there
     asyncio.run(_run())
+
+
+def test_bulk_generation_bins_once_and_keeps_the_trigger(pg_admin_url: str) -> None:
+    """`data generate` into an empty table bins all operations once at the end (trigger off
+    meanwhile); into a table that already holds operations the trigger bins them. Either way
+    the bins equal grouping the raw operations, and the trigger is back on (ALWAYS) after."""
+    import asyncio
+
+    from core.data.generate import generate_to_db
+
+    url = new_database(pg_admin_url, "bulkbins")
+    migrate.upgrade(url)
+
+    async def _check(conn: asyncpg.Connection) -> None:
+        bins = await conn.fetch("SELECT * FROM operation_month ORDER BY 1, 2, 3")
+        assert bins and [tuple(r) for r in bins] == [tuple(r) for r in await conn.fetch(_RAW_BINS)]
+        enabled = await conn.fetchval(
+            "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'operation_month_add' AND NOT tgisinternal"
+        )
+        assert enabled == "A"  # ENABLE ALWAYS, as migration 0004 left it
+
+    async def _run(tmp: str) -> None:
+        from pathlib import Path
+
+        conn = await asyncpg.connect(url)
+        try:
+            await generate_to_db(60, 4, seed=5, url=url, truth_dir=Path(tmp), show_progress=False)
+            await _check(conn)
+            n = await conn.fetchval("SELECT count(*) FROM operation")
+            await generate_to_db(40, 4, seed=6, url=url, truth_dir=Path(tmp), show_progress=False)
+            assert await conn.fetchval("SELECT count(*) FROM operation") > n  # the trigger's path
+            await _check(conn)
+        finally:
+            await conn.close()
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(_run(tmp))

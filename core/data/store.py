@@ -22,6 +22,7 @@ import pandas as pd
 
 from core.catalog import Catalog
 from core.data.bundle import CLIENT_COLUMNS, Bundle
+from core.db import operation_bins
 from core.db.copy import Col, copy_frames
 
 HOLDING_COLS = [Col("client_id", "int8"), Col("month", "date"), Col("product_code", "text")]
@@ -293,7 +294,9 @@ async def bulk_load(conn, tables: tuple[str, ...] = ("operation",)) -> AsyncIter
     - when a table is empty, its indexes, primary key and unique constraints are dropped
       and rebuilt at the end with their exact definitions (one sort beats millions of
       inserts). The schema after
-      the block is identical to before (`alembic check` stays clean).
+      the block is identical to before (`alembic check` stays clean);
+    - when `operation` is empty, its bins (`operation_month`, kept by a trigger per
+      statement) are computed once at the end instead (core.db.operation_bins).
     Everything is in the caller's transaction: a failure rolls the whole load back.
     Yields whether FK triggers were skipped.
     """
@@ -301,9 +304,12 @@ async def bulk_load(conn, tables: tuple[str, ...] = ("operation",)) -> AsyncIter
     if superuser:
         await conn.execute("SET LOCAL session_replication_role = replica")
     rebuild: list[str] = []
-    for table in tables:
-        if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
-            continue
+    empty = [t for t in tables if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
+    bin_at_end = "operation" in empty
+    if bin_at_end:
+        await operation_bins.defer_binning(conn)
+        empty.append("operation_month")  # empty too (the bins follow the operations)
+    for table in empty:
         rows = await conn.fetch(
             "SELECT c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c "
             "WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u')",
@@ -324,6 +330,8 @@ async def bulk_load(conn, tables: tuple[str, ...] = ("operation",)) -> AsyncIter
     try:
         yield superuser
     finally:
+        if bin_at_end:
+            await operation_bins.bin_all(conn)
         if rebuild:
             # Sorting tens of millions of keys in 64 MB (the default) spills to disk in many
             # passes; a larger budget for this transaction's index builds avoids that.
