@@ -10,6 +10,12 @@ DEMO_CLIENTS ?= 5000
 DEMO_MONTHS ?= 17
 DEMO_SEED ?= 31
 
+# Python may write the bytecode of what it imports into the project's own .venv (and the
+# ignored __pycache__ folders). An environment with PYTHONDONTWRITEBYTECODE set (this machine's
+# is) made every process compile pandas, SciPy, scikit-learn and CatBoost from source again:
+# about 20 s of CPU per `recsys` process, and `make run` and the tests start dozens of them.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: venv run test lint typecheck demo-data models evaluate clean-state help web web-tools-background
 
 help:
