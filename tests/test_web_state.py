@@ -609,3 +609,21 @@ def test_every_document_the_app_sends_is_valid_for_the_api_schema() -> None:
     assert len(documents) == len(calls) + 1
     for document in documents:
         assert validate(schema, parse(document)) == [], document
+
+
+def test_partner_offer_cards_state_no_take_up_probability() -> None:
+    """A partner discount's take-up without the offer is 0 by construction, not an estimate:
+    its card shows no probability (bank products keep theirs)."""
+    from web.views.offers import offer_cards
+
+    partner = {"code": "p_kids", "kind": "partner", "category": "partners", "nameRu": "Скидка"}
+    bank = {"code": "tjcr_fin", "kind": "bank", "category": "cards", "nameRu": "Карта", "nameEn": "Card"}
+    rec = {
+        "offers": [
+            {"rank": 1, "probability": 0.0, "uplift": 0.15, "product": partner},
+            {"rank": 2, "probability": 0.2, "uplift": 0.05, "product": bank},
+        ]
+    }
+    cards = offer_cards(rec, "en")
+    assert [c.probability for c in cards] == ["", "20.0%"]
+    assert cards[0].uplift == "+15.0%"

@@ -67,7 +67,10 @@ def offer_card(card: Any, on_respond: Any = None) -> rx.Component:
                 ),
             ),
             rx.hstack(
-                rx.text(AppState.t["probability"], ": ", card.probability, size="1", color_scheme="gray"),
+                rx.cond(
+                    card.probability != "",
+                    rx.text(AppState.t["probability"], ": ", card.probability, size="1", color_scheme="gray"),
+                ),
                 rx.cond(
                     card.uplift != "",
                     rx.text(AppState.t["uplift"], ": ", card.uplift, size="1", color_scheme="gray"),

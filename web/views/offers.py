@@ -73,7 +73,10 @@ def offer_cards(
                 rank=int(o.get("rank", i + 1)),
                 is_best=i == 0,
                 badge=text(lang, "best_offer") if i == 0 else text(lang, "alternative"),
-                probability=pct(o.get("probability")),
+                # A partner discount has no take-up without the offer by construction (the
+                # decision layer sets 0): "Probability: 0.0%" would tell the client a number
+                # that no model estimated, so partner cards show none.
+                probability="" if p.get("kind") == "partner" else pct(o.get("probability")),
                 uplift=pct(o.get("uplift"), signed=True) if o.get("uplift") is not None else "",
                 explanation=str(o.get("explanation") or ""),
                 source=str(o.get("explanationSource") or ""),
