@@ -155,6 +155,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Модель ещё не обучена или не оценена: запустите `recsys train` и `recsys evaluate`.",
         "No model trained or evaluated yet: run `recsys train` and `recsys evaluate`.",
     ),
+    # The analytics panel without a stored evaluation: after `make run` the evaluation is
+    # usually under way in the background, so "train the model" would send the analyst off
+    # to redo what is already done.
+    "no_evaluation": (
+        "Оценки моделей ещё нет. `recsys evaluate` сравнивает стратегии на последнем месяце; "
+        "после `make run` она идёт в фоне несколько минут (журнал .recsys/logs/evaluate.log). "
+        "Затем нажмите «Обновить».",
+        "No model evaluation stored yet. `recsys evaluate` compares the strategies on the last "
+        "month; after `make run` it runs in the background for a few minutes "
+        "(log: .recsys/logs/evaluate.log). Then press Refresh.",
+    ),
     "model_version": ("Версия модели", "Model version"),
     "evaluated_at": ("Оценено", "Evaluated"),
     "strategy": ("Стратегия", "Strategy"),

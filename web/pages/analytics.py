@@ -23,7 +23,7 @@ def models_tab() -> rx.Component:
     return rx.cond(
         S.has_comparison,
         models_body(metric_chart, table),
-        empty_state(S.t["no_model"], box_id="no-comparison"),
+        empty_state(S.t["no_evaluation"], box_id="no-comparison"),
     )
 
 
@@ -310,7 +310,7 @@ def analytics_page() -> rx.Component:
             width="100%",
         ),
         error_box(S.error, on_retry=S.refresh, box_id="api-error"),
-        rx.cond(S.no_model, info_box(S.t["no_model"], box_id="no-model", color="amber")),
+        rx.cond(S.no_model, info_box(S.t["no_evaluation"], box_id="no-model", color="amber")),
         loading(S.loading),
         rx.cond(S.error == "", tabs),
         page_id="page-analytics",
