@@ -18,6 +18,7 @@ from api.context import Info, page_size, parse_id
 from api.db import jsonb
 from api.errors import BadInput, Forbidden, NotFound, Unauthenticated, is_not_found
 from api.lookups import decide_now, latest_recommendation, load_client
+from api.response_cache import Served
 from api.state import AppState
 from api.types.analytics import (
     ModelComparison,
@@ -82,6 +83,7 @@ class Query:
             return await _by_strategy(info, cid, strategy)
         row = await latest_recommendation(info, cid)
         if row is not None:
+            info.context.served = Served(cid, int(row["id"]))  # the response cache's key
             return stored_recommendation(row)
         await load_client(info, cid)  # NOT_FOUND before any model work
         return await decide_now(info, cid)
