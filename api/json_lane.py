@@ -64,17 +64,18 @@ def plain_request(scope: Scope, body: bytes) -> dict[str, Any] | None:
 
 async def answer(view: GraphQLApp, scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
     """Answer a plain JSON POST (True), or leave the request to strawberry's view (False).
-    A `recommendations` request the response cache knows is answered from it (api.response_cache)."""
+    A `recommendations` request whose answer the response cache holds is answered from it, after
+    the same role check (api.response_cache)."""
     data = plain_request(scope, body)
     if data is None:
         return False
     started = time.perf_counter()
     request = Request(scope, receive)
     cache = view.state.responses
-    key = probe = None
+    probe = None
     if cache is not None:
         key = request_key(data)
-        route = cache.route(key)
+        route = cache.route(key, data.get("variables"))
         if route is not None and _allowed(scope.get(PRINCIPAL, ANONYMOUS), route.client_id):
             probe = await cache.probe(view.state.db, key, route)
             cached = cache.get(probe) if probe is not None else None
@@ -105,8 +106,8 @@ async def answer(view: GraphQLApp, scope: Scope, body: bytes, receive: Receive, 
     # Kept: an error-free answer of a stored row, with no header or status a resolver set.
     plain = not result.errors and not sub_response.headers.raw and not sub_response.status_code
     served = context.served
-    if cache is not None and key is not None and served is not None and plain:
-        kept = cache.keep(key, served, probe, encoded)
+    if cache is not None and probe is not None and served is not None and plain:
+        kept = cache.keep(served, probe, encoded)
         if kept:
             prometheus.RESPONSE_CACHE.labels("miss").inc()
     await response(scope, receive, send)

@@ -40,14 +40,19 @@ LATEST_RECOMMENDATION_SQL = (
 
 
 async def latest_recommendation(info: Info, client_id: int) -> Any:
-    """The client's newest stored recommendation row, or None. The response cache may have read
-    it (and its offers' answers) just before execution: then that row, with the answers primed
-    in the DataLoader, so a cache miss costs no second query."""
-    probe = info.context.probe
-    if probe is not None and probe.route.client_id == client_id:
-        info.context.loaders.responses.prime((client_id, int(probe.row["id"])), probe.answers)
-        return probe.row
+    """The client's newest stored recommendation row, or None."""
     return await info.context.state.db.fetchrow(LATEST_RECOMMENDATION_SQL, client_id)
+
+
+def prefetched_recommendation(info: Info, client_id: int) -> Any:
+    """The client's newest stored row when the response cache read it (with its offers'
+    answers, primed in the DataLoader) just before execution, else None: a miss of the cache
+    then costs no second query."""
+    probe = info.context.probe
+    if probe is None or probe.route.client_id != client_id:
+        return None
+    info.context.loaders.responses.prime((client_id, int(probe.row["id"])), probe.answers)
+    return probe.row
 
 
 async def decide_now(info: Info, client_id: int) -> Recommendation:

@@ -10,13 +10,15 @@ shaped, checked and encoded) cost the API twice the CPU of the bare route servin
   * the offers' answers, when the document selects `Offer.response` (respondToOffer updates
     the offer log in place, so the answers themselves are the version).
 
-A request whose document the cache has answered before runs, in order: the guard (token, rate
-limit, body size: before the app), the resolver's own role check (`require_client` of the
-client the document names), one SQL that reads the client's latest stored row and its answers,
-then the look-up. A role check that fails, or no stored row, leaves the request to the full
-path, which answers exactly as it does without the cache (errors are never cached). On a miss the
-row just read is handed to the resolver (and the answers to its DataLoader), so the miss path
-costs no extra query; the answer it produces is kept when the execution served that same row.
+For a cacheable document the client is known before execution (the `clientId` argument, a
+literal or a variable). Such a request runs, in order: the guard (token, rate limit, body size:
+before the app), the resolver's own role check (`require_client` of that client), one SQL that
+reads the client's latest stored row (and its offers' answers when the document shows them),
+then the look-up. A role check that fails, an argument the resolver would refuse, or no stored
+row leaves the request to the full path, which answers exactly as it does without the cache
+(errors are never cached). On a miss the row just read is handed to the resolver (and the
+answers to its DataLoader), so the miss costs no second query and the resolver completes
+without awaiting anything; the answer is kept when the execution served that same row.
 
 Only documents whose one root field is `recommendations` (a query, no directive on it) are
 cached; every principal allowed to see the client gets the same answer (the query's answer does
@@ -31,11 +33,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    DocumentNode,
+    EnumValueNode,
+    FieldNode,
+    GraphQLError,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    StringValueNode,
+    VariableNode,
+    parse,
+)
 
+from api.context import parse_id
 from api.db import Database, jsonb
-from api.errors import ErrorsAndMetrics, operation_label
+from api.errors import ApiError, ErrorsAndMetrics, operation_label
+from api.lookups import LATEST_RECOMMENDATION_SQL
 from api.types.offers import REC_COLUMNS
+
+STORED = "UPLIFT_RULES"  # the strategy whose answer is a stored row
 
 # The client's newest stored row (as api.lookups reads it) and, in the same query, the latest
 # answer to each of its offers (as api.loaders.Loaders._responses reads them).
@@ -55,14 +72,17 @@ RequestKey = tuple[str, str | None, bytes]
 class Shape:
     """What the cache knows of a document (per query text and operation name)."""
 
-    cacheable: bool  # one root field, `recommendations`, of a query
+    cacheable: bool  # one root field, `recommendations`, of a query, for the stored strategy
     answers: bool  # selects Offer.response somewhere (a field named `response`)
     label: str  # the operation's metrics label (api.errors.operation_label)
+    client: tuple[str, Any] | None = None  # clientId: ("value", literal) or ("variable", name)
+    strategy: str | None = None  # the variable that holds `strategy`, if one does
 
 
 @dataclass(frozen=True)
 class Route:
-    """A request the cache has answered: the client its variables name, and its document's shape."""
+    """A cacheable request: the client it names, whether its document shows the offers'
+    answers, and its metrics label."""
 
     client_id: int
     answers: bool
@@ -103,23 +123,41 @@ def request_key(data: dict[str, Any]) -> RequestKey:
 
 
 def shape_of(document: DocumentNode, operation_name: str | None) -> Shape:
+    label = operation_label(document, ErrorsAndMetrics.known_fields)
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
-    label = operation_label(document, ErrorsAndMetrics.known_fields)
+    answers = _selects(document, "response")
     if len(operations) != 1:
-        return Shape(False, False, label)
+        return Shape(False, answers, label)
     operation = operations[0]
     roots = operation.selection_set.selections
-    cacheable = (
-        operation.operation is OperationType.QUERY
-        and not operation.directives
-        and len(roots) == 1
-        and isinstance(roots[0], FieldNode)
-        and roots[0].name.value == "recommendations"
-        and not roots[0].directives
-    )
-    return Shape(cacheable, _selects(document, "response"), label)
+    root = roots[0] if len(roots) == 1 else None
+    if (
+        operation.operation is not OperationType.QUERY
+        or operation.directives
+        or not isinstance(root, FieldNode)
+        or root.name.value != "recommendations"
+        or root.directives
+    ):
+        return Shape(False, answers, label)
+    arguments = {a.name.value: a.value for a in root.arguments or ()}
+    client = _argument(arguments.get("clientId"))
+    strategy = arguments.get("strategy")
+    strategy_variable = None
+    if isinstance(strategy, VariableNode):
+        strategy_variable = strategy.name.value
+    elif strategy is not None and not (isinstance(strategy, EnumValueNode) and strategy.value == STORED):
+        return Shape(False, answers, label)  # another strategy: computed on demand, never cached
+    return Shape(client is not None, answers, label, client, strategy_variable)
+
+
+def _argument(value: Any) -> tuple[str, Any] | None:
+    if isinstance(value, VariableNode):
+        return ("variable", value.name.value)
+    if isinstance(value, StringValueNode | IntValueNode):
+        return ("value", value.value)
+    return None
 
 
 def _selects(node: Any, name: str) -> bool:
@@ -133,53 +171,64 @@ def _selects(node: Any, name: str) -> bool:
 
 
 class ResponseCache:
-    """Encoded `recommendations` answers, per process: a bounded LRU (`maxsize` answers, and
-    as many request routes and document shapes)."""
+    """Encoded `recommendations` answers, per process: a bounded LRU of `maxsize` answers (and
+    of as many document shapes)."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self._bodies: OrderedDict[tuple[RequestKey, tuple[int, str | None]], bytes] = OrderedDict()
-        self._routes: OrderedDict[RequestKey, Route] = OrderedDict()
         self._shapes: OrderedDict[tuple[str, str | None], Shape] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def route(self, key: RequestKey) -> Route | None:
-        return self._routes.get(key)
+    def route(self, key: RequestKey, variables: dict[str, Any] | None) -> Route | None:
+        """The client a cacheable request names, or None (not cacheable, or an argument the
+        resolver will refuse: the full path reports it)."""
+        shape = self._shape(key)
+        if not shape.cacheable or shape.client is None:
+            return None
+        variables = variables or {}
+        if shape.strategy is not None and variables.get(shape.strategy) not in (None, STORED):
+            return None
+        kind, value = shape.client
+        if kind == "variable":
+            value = variables.get(value)
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            return None
+        try:
+            client_id = parse_id(value, "clientId")
+        except ApiError:
+            return None
+        return Route(client_id, shape.answers, shape.label)
 
     async def probe(self, db: Database, key: RequestKey, route: Route) -> Probe | None:
-        """The client's latest stored row and its answers (one query), or None without one."""
-        row = await db.fetchrow(LATEST_WITH_ANSWERS_SQL, route.client_id)
+        """The client's latest stored row and, when the document shows them, its offers'
+        answers (one query), or None without a stored row."""
+        if route.answers:
+            row = await db.fetchrow(LATEST_WITH_ANSWERS_SQL, route.client_id)
+        else:
+            row = await db.fetchrow(LATEST_RECOMMENDATION_SQL, route.client_id)
         if row is None:
             return None
-        return Probe(key, route, row, jsonb(row["answers"]) or {})
+        return Probe(key, route, row, (jsonb(row["answers"]) or {}) if route.answers else {})
 
     def get(self, probe: Probe) -> bytes | None:
         entry = (probe.key, probe.version)
         body = self._bodies.get(entry)
         if body is not None:
             self._bodies.move_to_end(entry)
-            self._routes.move_to_end(probe.key)
             self.hits += 1
         return body
 
-    def keep(self, key: RequestKey, served: Served, probe: Probe | None, body: bytes) -> bool:
-        """Keep the answer of an error-free execution that served a stored row (the resolver
-        noted it): under the row's id and the answers it showed. Returns whether it was kept."""
-        shape = self._shape(key)
-        if not shape.cacheable:
+    def keep(self, served: Served, probe: Probe, body: bytes) -> bool:
+        """Keep the answer of an error-free execution that served the row the probe read (the
+        resolver noted it), under that row's id and the answers it showed."""
+        if served.recommendation_id != int(probe.row["id"]) or served.client_id != probe.route.client_id:
             return False
-        answers = served.answers
-        if shape.answers and answers is None:
-            # Offer.response was not resolved (no offers): the answers the probe read, if it
-            # read this row, are the version; without a probe the next request will probe.
-            if probe is None or int(probe.row["id"]) != served.recommendation_id:
-                return False
-            answers = probe.answers
-        version = (served.recommendation_id, answers_version(answers or {}) if shape.answers else None)
+        if probe.route.answers and served.answers is not None and served.answers != probe.answers:
+            return False  # not the answers primed from the probe (cannot happen; never cache it)
         self.misses += 1
-        self._put(self._routes, key, Route(served.client_id, shape.answers, shape.label))
-        self._put(self._bodies, (key, version), body)
+        self._put(self._bodies, (probe.key, probe.version), body)
         return True
 
     def stats(self) -> dict[str, int]:
@@ -189,8 +238,10 @@ class ResponseCache:
         text, operation_name, _ = key
         shape = self._shapes.get((text, operation_name))
         if shape is None:
-            # Parsed once per text here (the execution has validated it: no error was raised).
-            shape = shape_of(parse(text), operation_name)
+            try:
+                shape = shape_of(parse(text), operation_name)
+            except GraphQLError:  # the full path reports it
+                shape = Shape(False, False, "invalid")
             self._put(self._shapes, (text, operation_name), shape)
         return shape
 
