@@ -9,8 +9,9 @@ request is measured under load beside PostgreSQL and the load generator on the s
 cores; this measures the API's own Python work per request, so a change to the GraphQL path
 shows its worth in milliseconds without the noise, and `--profile` says where they go.
 
-It measures the same requests with the response cache off (`RECSYS_API_RESPONSE_CACHE=0`:
-every request executes the query) and on; `--distinct N` draws the requests from N clients
+It measures the same requests, alternating in blocks of 50, through an app with the response
+cache off (`RECSYS_API_RESPONSE_CACHE=0`: every request executes the query) and one with it on;
+`--distinct N` draws the requests from N clients
 (0: every request a different client, so the cache only misses). CPU is the process time of
 this process, the database's work not included. `--json`: one JSON object as the last line.
 """
@@ -71,44 +72,57 @@ async def _post(app: Any, body: bytes, token: str) -> tuple[int, bytes]:
     return status, b"".join(chunks)
 
 
-async def _run(cache: int, ids: list[int], profile: bool) -> dict[str, Any]:
+async def _run(ids: list[int], profile: bool, block: int = 50) -> dict[str, Any]:
+    """The same requests through an app with the cache off and one with it on, alternating in
+    blocks of `block` requests (so both see the same machine)."""
     from api.app import create_app
     from api.auth import Role
     from api.config import ApiConfig
     from core.settings import Settings
 
     settings = Settings(jwt_secret="profile-" + "s" * 40, demo_login=True, llm_provider="template")
-    app = create_app(settings, ApiConfig(kafka=False, rate_per_s=0, response_cache=cache))
-    state = app.state.recsys
-    token, _ = state.auth.issue(Role.ANALYST)
-    bodies = [orjson.dumps({"query": QUERY, "variables": {"id": str(i)}}) for i in ids]
-    for body in bodies[:50]:  # warm-up: pool, parser and plan caches, imports
-        await _post(app, body, token)
-    profiler = cProfile.Profile() if profile else None
-    errors = 0
-    cpu, wall = time.process_time(), time.perf_counter()
-    if profiler:
-        profiler.enable()
-    for body in bodies:
-        status, answer = await _post(app, body, token)
-        errors += status != 200 or b'"errors"' in answer
-    if profiler:
-        profiler.disable()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    await state.db.close()
-    out: dict[str, Any] = {
-        "requests": len(ids),
-        "errors": errors,
-        "cpu_ms_per_request": round(1000 * cpu / len(ids), 3),
-        "wall_ms_per_request": round(1000 * wall / len(ids), 3),
+    apps = {
+        name: create_app(settings, ApiConfig(kafka=False, rate_per_s=0, response_cache=size))
+        for name, size in (("cache_off", 0), ("cache_on", 10_000))
     }
-    if state.responses is not None:
-        out["cache"] = state.responses.stats()
-    if profiler:
-        text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
-        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
-        out["profile"] = text.getvalue()
+    token, _ = apps["cache_on"].state.recsys.auth.issue(Role.ANALYST)
+    bodies = [orjson.dumps({"query": QUERY, "variables": {"id": str(i)}}) for i in ids]
+    cpu = dict.fromkeys(apps, 0.0)
+    wall = dict.fromkeys(apps, 0.0)
+    errors = dict.fromkeys(apps, 0)
+    profilers = {name: cProfile.Profile() for name in apps} if profile else {}
+    for app in apps.values():  # warm-up: pool, parser and plan caches, imports (other clients)
+        for body in [orjson.dumps({"query": QUERY, "variables": {"id": "0"}})] * 20:
+            await _post(app, body, token)
+    for start in range(0, len(bodies), block):
+        for name, app in apps.items():
+            profiler = profilers.get(name)
+            c, w = time.process_time(), time.perf_counter()
+            if profiler:
+                profiler.enable()
+            for body in bodies[start : start + block]:
+                status, answer = await _post(app, body, token)
+                errors[name] += status != 200 or b'"errors"' in answer
+            if profiler:
+                profiler.disable()
+            cpu[name] += time.process_time() - c
+            wall[name] += time.perf_counter() - w
+    out: dict[str, Any] = {}
+    for name, app in apps.items():
+        state = app.state.recsys
+        out[name] = {
+            "errors": errors[name],
+            "cpu_ms_per_request": round(1000 * cpu[name] / len(ids), 3),
+            "wall_ms_per_request": round(1000 * wall[name] / len(ids), 3),
+        }
+        if state.responses is not None:
+            out[name]["cache"] = state.responses.stats()
+        if name in profilers:
+            text = io.StringIO()
+            pstats.Stats(profilers[name], stream=text).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profilers[name], stream=text).sort_stats("tottime").print_stats(30)
+            out[name]["profile"] = text.getvalue()
+        await state.db.close()
     return out
 
 
@@ -139,8 +153,7 @@ def main() -> None:
     rng = random.Random(31)
     ids = pool[: args.requests] if not args.distinct else [rng.choice(pool) for _ in range(args.requests)]
     out: dict[str, Any] = {"requests": len(ids), "distinct_clients": len(set(ids))}
-    for name, cache in (("cache_off", 0), ("cache_on", 10_000)):
-        result = asyncio.run(_run(cache, ids, args.profile))
+    for name, result in asyncio.run(_run(ids, args.profile)).items():
         profile = result.pop("profile", None)
         if profile and not args.json:
             print(f"--- {name} ---\n{profile}")
