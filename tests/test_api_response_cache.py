@@ -169,3 +169,45 @@ async def test_errors_and_other_documents_are_not_cached(
         ok(await gql(apps["http"], aliased_twice, {"a": str(clients["own"]), "b": str(clients["other"])},
                      token=analyst))  # fmt: skip
     assert stats(apps) == before
+
+
+@pytest.mark.parametrize(
+    "document, variables, client",
+    [
+        (NO_RESPONSE, {"id": "7"}, 7),
+        (NO_RESPONSE, {"id": 7}, 7),
+        ('{ recommendations(clientId: "8") { id } }', None, 8),
+        ("query($s: Strategy) { recommendations(clientId: 9, strategy: $s) { id } }", {"s": None}, 9),
+        ("{ recommendations(clientId: 9, strategy: UPLIFT_RULES) { id } }", None, 9),
+        ('query A { recommendations(clientId: "5") { id } } query B { products { code } }', "A", 5),
+        # Not cacheable: the full path answers them as it always has.
+        ("query($s: Strategy) { recommendations(clientId: 9, strategy: $s) { id } }", {"s": "HYBRID"}, None),
+        ("{ recommendations(clientId: 9, strategy: HYBRID) { id } }", None, None),
+        (NO_RESPONSE, {"id": "x"}, None),
+        (NO_RESPONSE, {"id": "-3"}, None),
+        (NO_RESPONSE, {"id": True}, None),
+        (NO_RESPONSE, {}, None),
+        ('{ recommendations(clientId: "8") { id } products { code } }', None, None),
+        ('{ recommendations(clientId: "8") @include(if: true) { id } }', None, None),
+        ('{ ... on Query { recommendations(clientId: "8") { id } } }', None, None),
+        (
+            'mutation { respondToOffer(clientId: "8", productCode: "x", response: DECLINE) { id } }',
+            None,
+            None,
+        ),
+        ('query A { recommendations(clientId: "5") { id } } query B { products { code } }', "B", None),
+        ("{ recommendations(clientId: ", None, None),
+    ],
+)
+def test_which_requests_name_their_client(document: str, variables: Any, client: int | None) -> None:
+    """The client is read from the document's clientId before execution, only for a query whose
+    one root field is recommendations of the stored strategy (the operation's name in place of
+    variables in the multi-operation cases)."""
+    from api.response_cache import ResponseCache, request_key
+
+    name = variables if isinstance(variables, str) else None
+    values = None if isinstance(variables, str) else variables
+    route = ResponseCache(10).route(
+        request_key({"query": document, "variables": values, "operationName": name}), values
+    )
+    assert (route.client_id if route else None) == client
