@@ -29,12 +29,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api import json_lane
 from api import metrics as prometheus
-from api.auth import ANONYMOUS, Auth, Principal, Role
+from api.auth import ANONYMOUS, PRINCIPAL, Auth, Principal, Role
 from api.config import ApiConfig, cors_origins, jwt_secret, partner_keys
 from api.db import Database
 from api.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError, coded, error_body
 from api.hub import NotificationHub
 from api.ratelimit import TokenBuckets
+from api.response_cache import ResponseCache
 from api.schema import Context, build_schema, context_for
 from api.state import AppState, ModelCache, TimedCache
 from core.db.session import database_url
@@ -43,7 +44,6 @@ from core.settings import Settings, get_settings
 
 log = logging.getLogger("api")
 GRAPHQL_PATH = "/graphql"
-PRINCIPAL = "recsys.principal"
 
 
 def _peer(scope: Scope) -> str:
@@ -206,6 +206,7 @@ def create_app(
         models=ModelCache(db, config.model_refresh_s),
         profiles=TimedCache(config.profiles_ttl_s),
         explainer=make_explainer(settings),  # a misconfigured LLM fails here, at start-up
+        responses=ResponseCache(config.response_cache) if config.response_cache > 0 else None,
     )
 
     @contextlib.asynccontextmanager

@@ -19,6 +19,7 @@ from api.errors import Forbidden, Unauthenticated
 ISSUER = "recsys31-api"
 VERIFIED_CACHE = 10_000  # verified tokens remembered (least recently added dropped first)
 ALGORITHM = "HS256"
+PRINCIPAL = "recsys.principal"  # the ASGI scope key of the request's Principal (set by api.app.Guard)
 
 
 class Role(Enum):

@@ -38,6 +38,9 @@ class ApiConfig(BaseSettings):
     partner_min_group: int = Field(default=10, description="Partners see no profile of fewer clients.")
     kafka: bool = Field(default=True, description="Consume notifications for subscriptions.")
     pool_max: int = Field(default=20, description="asyncpg pool size.")
+    response_cache: int = Field(
+        default=10_000, ge=0, description="Stored `recommendations` answers kept per process (LRU); 0 = off."
+    )
 
     def analyst_secret(self) -> str:
         return self.analyst_password.get_secret_value() if self.analyst_password else DEFAULT_ANALYST_PASSWORD

@@ -7,7 +7,7 @@ Apart from the schema so that types, queries, mutations and the subscription can
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -17,6 +17,9 @@ from api.errors import BadInput
 from api.loaders import Loaders
 from api.state import AppState
 
+if TYPE_CHECKING:  # api.response_cache reads api.types, which import this module
+    from api.response_cache import Probe, Served
+
 
 @dataclass
 class Context:
@@ -25,6 +28,10 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
+    # The response cache's notes (api.response_cache): the stored row read before execution,
+    # and the row (and answers) the resolvers served.
+    probe: Probe | None = None
+    served: Served | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

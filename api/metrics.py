@@ -37,6 +37,11 @@ REQUESTS = Counter(
 LATENCY = Histogram(
     "recsys_api_request_seconds", "GraphQL operation latency.", ["operation"], buckets=BUCKETS
 )
+RESPONSE_CACHE = Counter(
+    "recsys_api_response_cache",
+    "recommendations answers served from the response cache (hit) or executed and kept (miss).",
+    ["result"],
+)
 SUBSCRIBERS = Gauge("recsys_api_subscribers", "Open notification subscriptions.", multiprocess_mode="livesum")
 
 

@@ -17,7 +17,8 @@ from api.auth import Role as RoleValue
 from api.context import Info, page_size, parse_id
 from api.db import jsonb
 from api.errors import BadInput, Forbidden, NotFound, Unauthenticated, is_not_found
-from api.lookups import decide_now, latest_recommendation, load_client
+from api.lookups import decide_now, latest_recommendation, load_client, prefetched_recommendation
+from api.response_cache import Served
 from api.state import AppState
 from api.types.analytics import (
     ModelComparison,
@@ -70,21 +71,21 @@ class Query:
         description="Offers for a client. UPLIFT_RULES (default): the latest stored decision, made "
         "now when there is none. Other strategies (analysts): computed on demand, not stored."
     )
-    async def recommendations(
+    def recommendations(
         self, info: Info, client_id: strawberry.ID, strategy: Strategy | None = Strategy.UPLIFT_RULES
     ) -> Recommendation:
+        # Synchronous when the response cache has read the stored row before execution (the
+        # common case): no awaitable then reaches graphql-core, whose asynchronous completion
+        # cost as much as the rest of the request. Otherwise it returns the coroutine that reads
+        # or decides, and graphql-core awaits it (errors and paths are the same either way).
         strategy = strategy or Strategy.UPLIFT_RULES
         cid = parse_id(client_id, "clientId")
-        principal = info.context.principal
-        principal.require_client(cid)
-        if strategy is not Strategy.UPLIFT_RULES:
-            principal.require(RoleValue.ANALYST)
-            return await _by_strategy(info, cid, strategy)
-        row = await latest_recommendation(info, cid)
-        if row is not None:
-            return stored_recommendation(row)
-        await load_client(info, cid)  # NOT_FOUND before any model work
-        return await decide_now(info, cid)
+        info.context.principal.require_client(cid)
+        if strategy is Strategy.UPLIFT_RULES:
+            row = prefetched_recommendation(info, cid)
+            if row is not None:
+                return _stored(info, cid, row)
+        return _recommendations(info, cid, strategy)  # type: ignore[return-value]
 
     @strawberry.field(description="A client's notifications, newest first.")
     async def notifications(
@@ -248,6 +249,24 @@ class Query:
             )  # fmt: skip
             for code in codes
         ]
+
+
+async def _recommendations(info: Info, cid: int, strategy: Strategy) -> Recommendation:
+    """The latest stored decision (made now when there is none), or, for analysts, another
+    strategy's offers computed on demand."""
+    if strategy is not Strategy.UPLIFT_RULES:
+        info.context.principal.require(RoleValue.ANALYST)
+        return await _by_strategy(info, cid, strategy)
+    row = await latest_recommendation(info, cid)
+    if row is not None:
+        return _stored(info, cid, row)
+    await load_client(info, cid)  # NOT_FOUND before any model work
+    return await decide_now(info, cid)
+
+
+def _stored(info: Info, cid: int, row: Any) -> Recommendation:
+    info.context.served = Served(cid, int(row["id"]))  # what the response cache keys it by
+    return stored_recommendation(row)
 
 
 async def _by_strategy(info: Info, client_id: int, strategy: Strategy) -> Recommendation:

@@ -18,6 +18,7 @@ from api.ratelimit import TokenBuckets
 from core.settings import Settings
 
 if TYPE_CHECKING:  # the model stack (pandas, CatBoost, scikit-learn) loads on first use
+    from api.response_cache import ResponseCache
     from core.explain.service import Explainer
     from core.services.registry import ModelSet
 
@@ -87,3 +88,4 @@ class AppState:
     models: ModelCache
     profiles: TimedCache
     explainer: Explainer
+    responses: ResponseCache | None = None  # api.response_cache; None: off

@@ -87,3 +87,34 @@ def cpu_seconds(api_pid: int, pgdata: str) -> dict[str, float]:
         "machine_busy": total - idle,
         "machine_total": total,
     }
+
+
+def server_share(metrics: str, operation: str) -> dict[str, float]:
+    """Share of operations the server finished within each histogram bound (GraphQL execution
+    time inside the API, without HTTP and client overhead)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts = {
+        sample.labels["le"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "recsys_api_request_seconds_bucket" and sample.labels.get("operation") == operation
+    }
+    total = counts.get("+Inf", 0.0)
+    return {
+        f"{b}s": round(v / total, 4)
+        for b, v in counts.items()
+        if total and b in ("0.005", "0.01", "0.025", "0.05")
+    }
+
+
+def cache_counts(metrics: str) -> dict[str, float]:
+    """The API's response cache counters (hit, miss) so far, summed over its processes."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        sample.labels["result"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "recsys_api_response_cache_total"
+    }

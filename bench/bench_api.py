@@ -2,7 +2,7 @@
 
     python bench/bench_api.py [--clients 5000] [--months 17] [--sample 5000] [--requests 5000]
                               [--compute 33] [--concurrency 16] [--api-workers 1] [--rounds 2]
-                              [--reuse-home DIR] [--json]
+                              [--reuse-home DIR] [--no-cache] [--json]
 
 On a fresh embedded PostgreSQL with a simulated population and a trained model set (or a state
 folder that already holds both, e.g. .recsys after `make run`):
@@ -24,7 +24,12 @@ keep-alive connections:
    recommendation). `--compute 0` skips it.
 For graphql and floor: requests/s, p50/p90/p99 latency (ms) and CPU time per request of the API
 processes (and of PostgreSQL and this load generator, all on the same cores), their ratio, and
-how busy the machine was meanwhile. Small `--clients/--sample/--requests` make a quick run.
+how busy the machine was meanwhile. The API's response cache (api.response_cache) is on, as it
+is by default: the random draws repeat clients, so part of the graphql requests are answered
+from it; graphql's `cache_hits` / `cache_misses` / `cache_hit_rate` (from the API's own
+counters, over the measured requests) say how many. `--no-cache` turns it off
+(RECSYS_API_RESPONSE_CACHE=0): every request executes the query. Small
+`--clients/--sample/--requests` make a quick run.
 `--json`: the last line is one JSON object, `{"graphql": {...}, "floor": {...}, "ratio": ...}`.
 Numbers only: nothing here passes or fails.
 """
@@ -47,7 +52,7 @@ from typing import Any
 
 import httpx
 from _floor_app import FLOOR_PATH
-from _measure import cpu_seconds, summary
+from _measure import cache_counts, cpu_seconds, server_share, summary
 from _setup import ensure_population, free_port, migrated_database, state_home
 from rich.console import Console
 from rich.progress import track
@@ -120,25 +125,6 @@ async def load(
     return {"requests": len(ids), "errors": errors, "seconds": seconds, "latencies": latencies}
 
 
-def server_share(metrics: str, operation: str) -> dict[str, float]:
-    """Share of operations the server finished within each histogram bound (GraphQL execution
-    time inside the API, without HTTP and client overhead)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    counts = {
-        sample.labels["le"]: sample.value
-        for family in text_string_to_metric_families(metrics)
-        for sample in family.samples
-        if sample.name == "recsys_api_request_seconds_bucket" and sample.labels.get("operation") == operation
-    }
-    total = counts.get("+Inf", 0.0)
-    return {
-        f"{b}s": round(v / total, 4)
-        for b, v in counts.items()
-        if total and b in ("0.005", "0.01", "0.025", "0.05")
-    }
-
-
 async def unscored_ids(url: str, seed: int) -> list[int]:
     """Clients without a stored recommendation, shuffled."""
     from core.db.session import raw_connection
@@ -209,6 +195,7 @@ def main() -> None:
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes of the API")
     parser.add_argument("--rounds", type=int, default=2, help="graphql/floor alternations")
     parser.add_argument("--reuse-home", type=Path, default=None, help="state folder with data and models")
+    parser.add_argument("--no-cache", action="store_true", help="API response cache off")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args()
     for name in ("clients", "sample", "requests", "concurrency", "api_workers", "rounds"):
@@ -220,6 +207,7 @@ def main() -> None:
         "home": str(home),
         "concurrency": args.concurrency,
         "api_workers": args.api_workers,
+        "response_cache": not args.no_cache,
         "cpu_cores": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
@@ -247,6 +235,7 @@ def main() -> None:
         "RECSYS_API_KAFKA": "false",
         "RECSYS_API_POOL_MAX": str(max(20, args.concurrency)),
         "LLM_PROVIDER": "template",
+        **({"RECSYS_API_RESPONSE_CACHE": "0"} if args.no_cache else {}),
     }
     if args.api_workers > 1:  # /metrics sums the processes (api.metrics), as `recsys api` sets it
         env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-", dir=home)
@@ -270,13 +259,20 @@ def main() -> None:
         pgdata = str(home / "pgdata")
         runs: dict[str, list[dict[str, Any]]] = {"graphql": [], "floor": []}
         cpu: dict[str, dict[str, float]] = {k: defaultdict(float) for k in runs}
+        cache: dict[str, float] = defaultdict(float)
         for chunk in track(chunks, description="graphql / floor rounds", disable=args.json):
             for kind in runs:
+                counted = cache_counts(httpx.get(f"{base}/metrics").text)  # before the CPU count
                 before = cpu_seconds(proc.pid, pgdata)
                 runs[kind].append(asyncio.run(load(base, token, chunk, args.concurrency, kind)))
                 for k, v in cpu_seconds(proc.pid, pgdata).items():
                     cpu[kind][k] += v - before[k]
+                if kind == "graphql":
+                    for k, v in cache_counts(httpx.get(f"{base}/metrics").text).items():
+                        cache[k] += v - counted.get(k, 0.0)
         graphql, floor = (summary(runs[k], cpu[k]) for k in runs)
+        graphql["cache_hits"], graphql["cache_misses"] = int(cache["hit"]), int(cache["miss"])
+        graphql["cache_hit_rate"] = round(cache["hit"] / max(graphql["requests"], 1), 3)
         out["graphql"], out["floor"] = graphql, floor
         out["ratio"] = {
             "rps_graphql_over_floor": round(graphql["rps"] / floor["rps"], 3),
@@ -353,6 +349,8 @@ def _wait_idle(pid: int, limit_s: float = 180.0) -> float:
 def _table(out: dict[str, Any]) -> None:
     """graphql beside floor, for a reader (the JSON below has everything)."""
     title = f"recommendations, concurrency {out['concurrency']}, {out['api_workers']} API process(es)"
+    if out["response_cache"]:
+        title += f", cache hit rate {out['graphql']['cache_hit_rate']:.0%}"
     table = Table(title=title)
     for column in ("", "requests/s", "p50 ms", "p99 ms", "API CPU ms/req", "errors"):
         table.add_column(column, justify="right")

@@ -50,6 +50,9 @@ class Offer:
         if self._recommendation_id is None:
             return None
         answers = await info.context.loaders.responses.load((self._client_id, self._recommendation_id))
+        served = info.context.served
+        if served is not None and served.recommendation_id == self._recommendation_id:
+            served.answers = answers  # the answers this answer shows: part of its cache key
         value = answers.get(self.product.code)
         return OfferResponse(value) if value else None
 
