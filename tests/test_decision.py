@@ -348,3 +348,24 @@ def test_offers_worth_less_than_the_minimum_are_not_served() -> None:
     ]
     served = [o.product_code for o in decide(c, cands, CAT, rules, random.Random(0)).offers]
     assert served == ["dela_fin"]
+
+
+def test_shared_context_facts_answer_as_fresh_evaluation() -> None:
+    """decide() shares one ContextFacts across a client's products (contact counts, recent
+    responses and client-only rules memoised): every product's (passed, failed) must be the
+    one a fresh evaluation gives, whichever product asked first."""
+    from core.decision.eligibility import ContextFacts, evaluate
+
+    history = (
+        contacts("cco_fin", [1, 3], "decline")
+        + contacts("tjcr_fin", [2, 40], "dismiss")
+        + contacts("recibo", [0.5, 5, 9])
+    )
+    for kw in ({}, {"recent_contacts": history}, {"recent_contacts": history[:2], "age": 17}):
+        c = ctx(**kw)
+        facts = ContextFacts(c)
+        for spec in [*CAT.bank, *CAT.partner]:
+            cand = Candidate(spec.code, 0.05, 0.05) if spec.kind == "bank" else None
+            assert evaluate(spec, c, cand, CAT, RULES, facts) == evaluate(spec, c, cand, CAT, RULES)
+        with pytest.raises(ValueError, match="another context"):
+            evaluate(CAT.bank[0], ctx(), None, CAT, RULES, facts)

@@ -457,3 +457,24 @@ def test_a_new_clause_is_not_read_as_a_held_product() -> None:
     assert listed == {"holds:cco_fin", "holds:tjcr_fin"}
     ru = "Вы активно пользуетесь счётом и вы платите налоги через банк."
     assert not any(c.id.startswith("holds:") for c in claims_in(ru, "ru"))
+
+
+def test_history_columns_read_at_once_as_one_by_one() -> None:
+    """history_facts reads its ~150 columns in one conversion (core.explain.facts._columns):
+    every dtype a feature frame may hold must read as the column-by-column _num reads it."""
+    from core.explain.facts import _columns, _num
+
+    X = pd.DataFrame(
+        {
+            "i": [1, 0, 3],
+            "f": [0.5, np.nan, 2.0],
+            "b": [True, False, True],
+            "ni": pd.array([1, None, 2], dtype="Int64"),
+            "s": ["1", "x", None],
+        }
+    )
+    names = ["i", "f", "b", "ni", "s", "absent", "i"]
+    got = _columns(X, names)
+    assert list(got) == list(dict.fromkeys(names))
+    for name in names:
+        np.testing.assert_array_equal(got[name], _num(X, name))

@@ -92,16 +92,19 @@ class DecisionRules:
     life_event_take_rate: float
     # Which rules concern a product depends only on the rules and the product: worked out
     # once per product, not once per client (the worker decides for hundreds per second).
-    _applicable: dict[ProductSpec, tuple[RuleSpec, ...]] = field(
+    # Keyed by the spec's identity (kept alive in the value, and checked): hashing a frozen
+    # ProductSpec hashes all its fields, thousands of times per batch.
+    _applicable: dict[int, tuple[ProductSpec, tuple[RuleSpec, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     def applicable(self, product: ProductSpec) -> tuple[RuleSpec, ...]:
         """The rules that concern `product`, in file order."""
-        found = self._applicable.get(product)
-        if found is None:
-            found = self._applicable[product] = tuple(r for r in self.rules if r.applies(product))
-        return found
+        found = self._applicable.get(id(product))
+        if found is None or found[0] is not product:
+            rules = tuple(r for r in self.rules if r.applies(product))
+            found = self._applicable[id(product)] = (product, rules)
+        return found[1]
 
     def __getitem__(self, rule_id: str) -> RuleSpec:
         for r in self.rules:

@@ -14,7 +14,7 @@ from core.catalog import Catalog, ProductSpec
 from core.decision.config import DecisionRules, RuleSpec
 from core.decision.types import Candidate, ClientContext
 
-Check = Callable[[RuleSpec, ProductSpec, ClientContext, Candidate | None, Catalog], bool]
+Check = Callable[[RuleSpec, ProductSpec, "ContextFacts", Candidate | None, Catalog], bool]
 
 
 def contacts_in_window(ctx: ClientContext, days: int) -> int:
@@ -66,6 +66,46 @@ def _recent_response(ctx: ClientContext, code: str, response: str, days: int) ->
     )
 
 
+class ContextFacts:
+    """What the rules read from one client's context, worked out once per decision.
+
+    Why: decide() evaluates about ten rules for each of some twenty products; recounting the
+    contact window and rescanning the contact history per product (and per rule) was most of
+    the worker's decision time. The answers are the ones contacts_in_window and
+    _recent_response give, only memoised; the rules that read nothing but the client
+    (`CLIENT_ONLY`) are evaluated once per client, not once per product.
+    """
+
+    __slots__ = ("ctx", "_contacts", "_responded", "rule_answers")
+
+    def __init__(self, ctx: ClientContext) -> None:
+        self.ctx = ctx
+        self._contacts: dict[int, int] = {}
+        self._responded: dict[tuple[str, int], frozenset[str]] = {}
+        self.rule_answers: dict[str, bool] = {}
+
+    def contacts(self, days: int) -> int:
+        """contacts_in_window(ctx, days), counted once per window."""
+        found = self._contacts.get(days)
+        if found is None:
+            found = self._contacts[days] = contacts_in_window(self.ctx, days)
+        return found
+
+    def responded(self, code: str, response: str, days: int) -> bool:
+        """_recent_response(ctx, code, response, days): the products answered so within the
+        window, collected once per (response, window)."""
+        codes = self._responded.get((response, days))
+        if codes is None:
+            ctx, window = self.ctx, timedelta(days=days)
+            codes = frozenset(
+                c.product_code
+                for c in ctx.recent_contacts
+                if c.response == response and ctx.now - c.shown_at < window
+            )
+            self._responded[(response, days)] = codes
+        return code in codes
+
+
 def _is_sure_thing(rule: RuleSpec, cand: Candidate | None) -> bool:
     """Likely taken up anyway: p_take above the threshold, or uplift tiny next to p_take."""
     if cand is None:
@@ -77,31 +117,38 @@ def _is_sure_thing(rule: RuleSpec, cand: Candidate | None) -> bool:
 
 
 CHECKS: dict[str, Check] = {
-    "marketing_consent": lambda r, p, ctx, c, cat: ctx.marketing_consent,
-    "contact_opt_out": lambda r, p, ctx, c, cat: not ctx.contact_opt_out,
-    "contact_cap": lambda r, p, ctx, c, cat: (
-        contacts_in_window(ctx, int(r.num("window_days"))) < r.num("max_contacts")
+    "marketing_consent": lambda r, p, f, c, cat: f.ctx.marketing_consent,
+    "contact_opt_out": lambda r, p, f, c, cat: not f.ctx.contact_opt_out,
+    "contact_cap": lambda r, p, f, c, cat: f.contacts(int(r.num("window_days"))) < r.num("max_contacts"),
+    "age_limits": lambda r, p, f, c, cat: (
+        p.min_age <= f.ctx.age and (p.max_age is None or f.ctx.age <= p.max_age)
     ),
-    "age_limits": lambda r, p, ctx, c, cat: (
-        p.min_age <= ctx.age and (p.max_age is None or ctx.age <= p.max_age)
-    ),
-    "residency": lambda r, p, ctx, c, cat: ctx.is_resident,
-    "segment": lambda r, p, ctx, c, cat: ctx.segment in r.params["segments"],
-    "credit_adults": lambda r, p, ctx, c, cat: ctx.age >= r.num("min_age"),
-    "debt_burden": lambda r, p, ctx, c, cat: within_debt_burden(ctx, [p.code], cat, r.num("max_ratio")),
-    "cooling_off_decline": lambda r, p, ctx, c, cat: (
-        not _recent_response(ctx, p.code, "decline", int(r.num("days")))
-    ),
-    "cooling_off_dismiss": lambda r, p, ctx, c, cat: (
-        not _recent_response(ctx, p.code, "dismiss", int(r.num("days")))
-    ),
-    "already_held": lambda r, p, ctx, c, cat: p.code not in ctx.held,
-    "conflicts": lambda r, p, ctx, c, cat: not conflicts_with(p, ctx.held, cat),
-    "requires": lambda r, p, ctx, c, cat: all(req in ctx.held for req in p.requires),
-    "partner_adults": lambda r, p, ctx, c, cat: ctx.age >= r.num("min_age"),
-    "sleeping_dog": lambda r, p, ctx, c, cat: c is None or c.uplift is None or c.uplift >= 0.0,
-    "sure_thing": lambda r, p, ctx, c, cat: not _is_sure_thing(r, c),
+    "residency": lambda r, p, f, c, cat: f.ctx.is_resident,
+    "segment": lambda r, p, f, c, cat: f.ctx.segment in r.params["segments"],
+    "credit_adults": lambda r, p, f, c, cat: f.ctx.age >= r.num("min_age"),
+    "debt_burden": lambda r, p, f, c, cat: within_debt_burden(f.ctx, [p.code], cat, r.num("max_ratio")),
+    "cooling_off_decline": lambda r, p, f, c, cat: not f.responded(p.code, "decline", int(r.num("days"))),
+    "cooling_off_dismiss": lambda r, p, f, c, cat: not f.responded(p.code, "dismiss", int(r.num("days"))),
+    "already_held": lambda r, p, f, c, cat: p.code not in f.ctx.held,
+    "conflicts": lambda r, p, f, c, cat: not conflicts_with(p, f.ctx.held, cat),
+    "requires": lambda r, p, f, c, cat: all(req in f.ctx.held for req in p.requires),
+    "partner_adults": lambda r, p, f, c, cat: f.ctx.age >= r.num("min_age"),
+    "sleeping_dog": lambda r, p, f, c, cat: c is None or c.uplift is None or c.uplift >= 0.0,
+    "sure_thing": lambda r, p, f, c, cat: not _is_sure_thing(r, c),
 }
+# Rules whose answer depends on the client and the rule only (not the product, candidate or
+# catalog): ContextFacts keeps their answer for the rest of the decision.
+CLIENT_ONLY: frozenset[str] = frozenset(
+    {
+        "marketing_consent",
+        "contact_opt_out",
+        "contact_cap",
+        "residency",
+        "segment",
+        "credit_adults",
+        "partner_adults",
+    }
+)
 
 
 def evaluate(
@@ -110,10 +157,26 @@ def evaluate(
     candidate: Candidate | None,
     catalog: Catalog,
     rules: DecisionRules,
+    facts: ContextFacts | None = None,
 ) -> tuple[list[str], list[str]]:
-    """(passed, failed) rule ids, in file order, of the rules that concern this product."""
+    """(passed, failed) rule ids, in file order, of the rules that concern this product.
+
+    `facts`: the client's ContextFacts, shared by the evaluations of one decision (made here
+    when not given); it must be for `ctx`."""
+    if facts is None:
+        facts = ContextFacts(ctx)
+    elif facts.ctx is not ctx:
+        raise ValueError("evaluate: facts are for another context")
     passed: list[str] = []
     failed: list[str] = []
+    known = facts.rule_answers
     for rule in rules.applicable(spec):
-        (passed if CHECKS[rule.id](rule, spec, ctx, candidate, catalog) else failed).append(rule.id)
+        rid = rule.id
+        if rid in CLIENT_ONLY:
+            ok = known.get(rid)
+            if ok is None:
+                ok = known[rid] = CHECKS[rid](rule, spec, facts, candidate, catalog)
+        else:
+            ok = CHECKS[rid](rule, spec, facts, candidate, catalog)
+        (passed if ok else failed).append(rid)
     return passed, failed

@@ -28,7 +28,7 @@ import numpy as np
 from core.catalog import Catalog, ProductSpec, load_catalog
 from core.decision import reasons as rc
 from core.decision.config import CLIENT_RULES, DecisionRules, load_rules
-from core.decision.eligibility import conflicts_with, evaluate, within_debt_burden
+from core.decision.eligibility import ContextFacts, conflicts_with, evaluate, within_debt_burden
 from core.decision.types import Candidate, ClientContext, Decision, Offer
 
 Rng = random.Random | np.random.Generator
@@ -162,9 +162,10 @@ def decide(
     rejected: dict[str, list[str]] = {}
     pool: list[_Item] = []
     sure_things: list[Candidate] = []
+    facts = ContextFacts(ctx)  # the client's side of the rules, worked out once
     for code, cand in cands.items():
         spec = catalog[code]
-        passed, failed = evaluate(spec, ctx, cand, catalog, rules)
+        passed, failed = evaluate(spec, ctx, cand, catalog, rules, facts)
         if failed:
             rejected[code] = failed
             if failed == ["sure_thing"]:
@@ -178,7 +179,7 @@ def decide(
         replaced = [c for c in sure_things if c.product_code in spec.complements]
         if not replaced and not set(spec.life_events) & ctx.life_events:
             continue
-        passed, failed = evaluate(spec, ctx, None, catalog, rules)
+        passed, failed = evaluate(spec, ctx, None, catalog, rules, facts)
         if failed:
             rejected[spec.code] = failed
         else:

@@ -60,15 +60,24 @@ for _kind in ("first", "again"):
     RELAY_PUBLISHED.labels(_kind)
 
 
+# (host, port) this process already serves: the server thread lives as long as the process
+# (prometheus_client cannot stop it), so a second relay or worker started in the same process
+# (a benchmark's throughput run, then its latency run) finds its metrics already served.
+_SERVED: set[tuple[str, int]] = set()
+
+
 def serve_metrics(port: int | None, host: str, what: str) -> bool:
     """Serve /metrics on host:port in a daemon thread; False (and a warning) when the port is
-    taken or the port is unset/0 (disabled)."""
+    taken by another process or the port is unset/0 (disabled)."""
     if not port:
         return False
+    if (host, port) in _SERVED:
+        return True
     try:
         start_http_server(port, addr=host)
     except OSError as exc:
         log.warning("%s metrics not served: %s:%d is not available (%s)", what, host, port, exc)
         return False
+    _SERVED.add((host, port))
     log.info("%s metrics on http://%s:%d/metrics", what, host, port)
     return True

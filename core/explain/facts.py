@@ -52,24 +52,48 @@ def _num(X: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(X[name], errors="coerce").fillna(0.0).to_numpy(dtype=float)
 
 
+def _columns(X: pd.DataFrame, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """_num for many columns: the numeric ones in one conversion, the rest one by one.
+
+    Why: about 150 columns are read; column by column that is ~0.3 ms of pandas each, the
+    largest fixed cost of scoring a small batch of events. Same values as _num (NaN -> 0)."""
+    dtypes = dict(zip(X.columns.tolist(), X.dtypes.tolist(), strict=True))  # no Index probes
+    numeric = [
+        n
+        for n in dict.fromkeys(names)
+        if n in dtypes and (pd.api.types.is_numeric_dtype(dtypes[n]) or pd.api.types.is_bool_dtype(dtypes[n]))
+    ]
+    out: dict[str, np.ndarray] = {}
+    if numeric:
+        block = X[numeric].to_numpy(dtype=float, na_value=np.nan)
+        block[np.isnan(block)] = 0.0
+        out = {n: block[:, j] for j, n in enumerate(numeric)}
+    return {n: out[n] if n in out else _num(X, n) for n in names}
+
+
 def history_facts(X: pd.DataFrame, products: Sequence[str]) -> list[History]:
     """One History per row of a feature frame (core.features.build_features columns)."""
     n = len(X)
+    names = [f"hold_{p}_l{k}" for p in products for k in (0, *HOLDING_LAGS)]
+    names += [f"op_{c}_cnt_3m" for c in OPERATION_CATEGORIES]
+    names += [f"n_add_{RECENT_EVENT_MONTHS}m", f"n_drop_{RECENT_EVENT_MONTHS}m"]
+    names += ["salary_months_6m", "ops_cnt_1m", "is_new", "seniority_months"]
+    col = _columns(X, names)
     held = {p: np.zeros(n, dtype=bool) for p in products}
-    now = {p: _num(X, f"hold_{p}_l0") > 0 for p in products}
+    now = {p: col[f"hold_{p}_l0"] > 0 for p in products}
     for p in products:
         for k in HOLDING_LAGS:
-            held[p] |= _num(X, f"hold_{p}_l{k}") > 0
-    frequent = {c: _num(X, f"op_{c}_cnt_3m") >= FREQUENT_OPS_3M for c in OPERATION_CATEGORIES}
-    adds, drops = _num(X, f"n_add_{RECENT_EVENT_MONTHS}m"), _num(X, f"n_drop_{RECENT_EVENT_MONTHS}m")
+            held[p] |= col[f"hold_{p}_l{k}"] > 0
+    frequent = {c: col[f"op_{c}_cnt_3m"] >= FREQUENT_OPS_3M for c in OPERATION_CATEGORIES}
+    adds, drops = col[f"n_add_{RECENT_EVENT_MONTHS}m"], col[f"n_drop_{RECENT_EVENT_MONTHS}m"]
     flags = {
-        "salary_regular": _num(X, "salary_months_6m") >= SALARY_REGULAR_MONTHS,
-        "active": _num(X, "ops_cnt_1m") >= ACTIVE_OPS_1M,
+        "salary_regular": col["salary_months_6m"] >= SALARY_REGULAR_MONTHS,
+        "active": col["ops_cnt_1m"] >= ACTIVE_OPS_1M,
         "new_products": adds > 0,
         "products_changed": (adds + drops) > 0,
         # is_new is the questionnaire's flag brought back to the cutoff (joined < 6 months).
-        "new_client": _num(X, "is_new") > 0,
-        "long_tenure": _num(X, "seniority_months") >= LONG_TENURE_MONTHS,
+        "new_client": col["is_new"] > 0,
+        "long_tenure": col["seniority_months"] >= LONG_TENURE_MONTHS,
     }
     return [
         History(

@@ -85,18 +85,21 @@ def coerce_clients(frame: pd.DataFrame) -> pd.DataFrame:
     missing = set(CLIENT_FIELDS) - set(frame.columns)
     if missing:
         raise ValueError(f"clients frame lacks {sorted(missing)}")
-    out = pd.DataFrame({"id": frame["id"].astype("int64").to_numpy()})
+    # Columns gathered first and the frame built once: inserting them one by one into a
+    # DataFrame cost ~0.5 ms each, a fixed ~30 ms on every worker batch of a few clients.
+    cols: dict[str, np.ndarray] = {"id": frame["id"].astype("int64").to_numpy()}
     for col in ("snapshot_month", "first_contract_date"):
-        out[col] = _dates(frame[col]).to_numpy()
+        cols[col] = _dates(frame[col]).to_numpy()
     for col in ("age", "income", "seniority_months", "primary_status"):
-        out[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
+        cols[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
     for col in ("is_new", *FLAG_FIELDS):
-        out[col] = frame[col].fillna(False).astype(bool).to_numpy()
+        cols[col] = frame[col].fillna(False).astype(bool).to_numpy()
     for col in CATEGORICAL_FIELDS:
         values = frame[col]
         if col == "province_code":  # numeric code in the table, a label for the model
             values = pd.to_numeric(values, errors="coerce").astype("Int64")
-        out[col] = values.astype(object).where(values.notna(), None).to_numpy()
+        cols[col] = values.astype(object).where(values.notna(), None).to_numpy()
+    out = pd.DataFrame(cols)
     return out.sort_values("id", kind="stable").reset_index(drop=True)
 
 
