@@ -41,6 +41,10 @@ class ApiConfig(BaseSettings):
     response_cache: int = Field(
         default=10_000, ge=0, description="Stored `recommendations` answers kept per process (LRU); 0 = off."
     )
+    validated_miss: bool = Field(
+        default=True,
+        description="A response-cache miss of an already validated document runs graphql-core directly.",
+    )
 
     def analyst_secret(self) -> str:
         return self.analyst_password.get_secret_value() if self.analyst_password else DEFAULT_ANALYST_PASSWORD

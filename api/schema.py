@@ -42,6 +42,8 @@ class Documents:
         self.maxsize = maxsize
         self._parsed: OrderedDict[str, DocumentNode] = OrderedDict()
         self._errors: OrderedDict[tuple[str, tuple[Any, ...]], list[GraphQLError]] = OrderedDict()
+        # Texts whose document passed the full validation (strawberry's rules and the limits).
+        self._valid: OrderedDict[str, DocumentNode] = OrderedDict()
 
     def parse(self, text: str) -> DocumentNode:
         """The text's document; a syntax or token-limit error is raised and not kept."""
@@ -63,7 +65,14 @@ class Documents:
         if errors is None:
             errors = validate_document(schema, document, rules)
             self._keep(self._errors, key, errors)
+        if not errors:
+            self._keep(self._valid, text, document)
         return errors
+
+    def valid(self, text: str) -> DocumentNode | None:
+        """The text's document when a request has already passed the full validation with it
+        (token, depth and alias limits included; all pure functions of the text), else None."""
+        return self._valid.get(text)
 
     def _keep(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         cache[key] = value
@@ -100,6 +109,8 @@ class DocumentLimits(SchemaExtension):
 
 
 class Schema(strawberry.Schema):
+    documents: Documents
+
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Logging happens in ErrorsAndMetrics (unexpected errors only, with tracebacks)."""
 
@@ -127,6 +138,7 @@ def build_schema(config: ApiConfig | None = None) -> Schema:
             partial(DocumentLimits, documents),
         ],
     )
+    schema.documents = documents
     roots = (schema._schema.query_type, schema._schema.mutation_type, schema._schema.subscription_type)
     ErrorsAndMetrics.known_fields = {name for root in roots if root is not None for name in root.fields}
     return schema

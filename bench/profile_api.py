@@ -10,7 +10,9 @@ cores; this measures the API's own Python work per request, so a change to the G
 shows its worth in milliseconds without the noise, and `--profile` says where they go.
 
 It measures the same requests, alternating in blocks of 50, through an app with the response
-cache off (`RECSYS_API_RESPONSE_CACHE=0`: every request executes the query) and one with it on;
+cache off (`RECSYS_API_RESPONSE_CACHE=0`: every request executes the query), one with it on,
+and one with it on whose misses take strawberry's full `Schema.execute`
+(`RECSYS_API_VALIDATED_MISS=0`, api.validated_execution);
 `--distinct N` draws the requests from N clients
 (0: every request a different client, so the cache only misses). CPU is the process time of
 this process, the database's work not included. `--json`: one JSON object as the last line.
@@ -81,9 +83,12 @@ async def _run(ids: list[int], profile: bool, block: int = 50) -> dict[str, Any]
     from core.settings import Settings
 
     settings = Settings(jwt_secret="profile-" + "s" * 40, demo_login=True, llm_provider="template")
+    variants = (("cache_off", 0, True), ("cache_on", 10_000, True), ("cache_on_full_miss", 10_000, False))
     apps = {
-        name: create_app(settings, ApiConfig(kafka=False, rate_per_s=0, response_cache=size))
-        for name, size in (("cache_off", 0), ("cache_on", 10_000))
+        name: create_app(
+            settings, ApiConfig(kafka=False, rate_per_s=0, response_cache=size, validated_miss=validated)
+        )
+        for name, size, validated in variants
     }
     token, _ = apps["cache_on"].state.recsys.auth.issue(Role.ANALYST)
     bodies = [orjson.dumps({"query": QUERY, "variables": {"id": str(i)}}) for i in ids]
