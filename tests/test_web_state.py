@@ -612,8 +612,9 @@ def test_every_document_the_app_sends_is_valid_for_the_api_schema() -> None:
 
 
 def test_partner_offer_cards_state_no_take_up_probability() -> None:
-    """A partner discount's take-up without the offer is 0 by construction, not an estimate:
-    its card shows no probability (bank products keep theirs)."""
+    """A partner discount's take-up without the offer (0) and effect (the configured partner
+    take rate) are not estimates for the client: its card shows neither (bank products keep
+    theirs)."""
     from web.views.offers import offer_cards
 
     partner = {"code": "p_kids", "kind": "partner", "category": "partners", "nameRu": "Скидка"}
@@ -626,4 +627,4 @@ def test_partner_offer_cards_state_no_take_up_probability() -> None:
     }
     cards = offer_cards(rec, "en")
     assert [c.probability for c in cards] == ["", "20.0%"]
-    assert cards[0].uplift == "+15.0%"
+    assert [c.uplift for c in cards] == ["", "+5.0%"]

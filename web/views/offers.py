@@ -65,6 +65,7 @@ def offer_cards(
         code = str(p.get("code", ""))
         others = [n for j, n in enumerate(names) if j != i][:3]
         response = responses.get(code) or str(o.get("response") or "")
+        partner = p.get("kind") == "partner"
         cards.append(
             OfferCard(
                 code=code,
@@ -73,11 +74,12 @@ def offer_cards(
                 rank=int(o.get("rank", i + 1)),
                 is_best=i == 0,
                 badge=text(lang, "best_offer") if i == 0 else text(lang, "alternative"),
-                # A partner discount has no take-up without the offer by construction (the
-                # decision layer sets 0): "Probability: 0.0%" would tell the client a number
-                # that no model estimated, so partner cards show none.
-                probability="" if p.get("kind") == "partner" else pct(o.get("probability")),
-                uplift=pct(o.get("uplift"), signed=True) if o.get("uplift") is not None else "",
+                # A partner discount's two numbers are not estimates for this client: the
+                # decision layer sets its take-up without the offer to 0 and its effect to the
+                # configured partner take rate (rules.toml). "Probability: 0.0%, effect +15.0%"
+                # would read as a model's view of the client, so partner cards show neither.
+                probability="" if partner else pct(o.get("probability")),
+                uplift="" if partner or o.get("uplift") is None else pct(o.get("uplift"), signed=True),
                 explanation=str(o.get("explanation") or ""),
                 source=str(o.get("explanationSource") or ""),
                 reasons=_reason_lines(o),
