@@ -6,6 +6,7 @@ Apart from the schema so that types, queries, mutations and the subscription can
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,9 @@ class Context:
     # and the row (and answers) the resolvers served.
     probe: Probe | None = None
     served: Served | None = None
+    # Root fields already resolved before execution (api.execution completes them in one pass
+    # without calling their resolvers): field name -> a function giving the value.
+    root_values: dict[str, Callable[[], Any]] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

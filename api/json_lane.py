@@ -13,6 +13,7 @@ object, an operation the method does not allow - goes to strawberry's view uncha
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -25,7 +26,7 @@ from strawberry.types.graphql import OperationType
 from api import metrics as prometheus
 from api.auth import ANONYMOUS, PRINCIPAL, Principal
 from api.errors import ApiError
-from api.response_cache import request_key
+from api.response_cache import request_key, stored_answer
 from api.validated_execution import execute_validated
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ async def answer(view: GraphQLApp, scope: Scope, body: bytes, receive: Receive, 
     context.probe = probe
     result = None
     if probe is not None and view.state.config.validated_miss:
+        context.root_values = {"recommendations": partial(stored_answer, context, probe)}
         result = await execute_validated(view.schema, data, context)
         if result is not None:  # counted as ErrorsAndMetrics counts an error-free operation
             prometheus.observe(probe.route.label, "ok", time.perf_counter() - started)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import (
@@ -50,6 +50,10 @@ from api.context import parse_id
 from api.db import Database, jsonb
 from api.errors import ApiError, ErrorsAndMetrics, operation_label
 from api.lookups import LATEST_RECOMMENDATION_SQL
+from api.types.offers import Recommendation, stored_recommendation
+
+if TYPE_CHECKING:
+    from api.context import Context
 from api.types.offers import REC_COLUMNS
 
 STORED = "UPLIFT_RULES"  # the strategy whose answer is a stored row
@@ -250,3 +254,13 @@ class ResponseCache:
         cache.move_to_end(key)
         if len(cache) > self.maxsize:
             cache.popitem(last=False)
+
+
+def stored_answer(context: Context, probe: Probe) -> Recommendation:
+    """What `recommendations` resolves to for the stored row read before execution, done as its
+    resolver does it (api.queries): the offers' answers primed in the DataLoader, the row noted
+    as served. api.execution completes it without calling the resolver (Context.root_values)."""
+    client_id, rec_id = probe.route.client_id, int(probe.row["id"])
+    context.loaders.responses.prime((client_id, rec_id), probe.answers)
+    context.served = Served(client_id, rec_id)
+    return stored_recommendation(probe.row)

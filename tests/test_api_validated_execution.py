@@ -123,3 +123,37 @@ async def test_an_error_in_a_direct_run_takes_the_full_path(
     direct = await post(apps["http"], QUERY, client_ids[1], analyst)
     assert calls == [False]
     assert direct == await post(apps["http_full"], QUERY, client_ids[1], analyst)
+
+
+PLAIN = """query($id: ID!) { recommendations(clientId: $id) {
+  id strategy createdAt offers { rank probability reasonCodes explanation product { code nameEn } } } }"""
+
+
+async def test_a_plain_validated_miss_completes_the_stored_row_without_the_resolver(
+    apps: dict[str, Any], client_ids: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a field that has a resolver of its own (Offer.response), a validated miss
+    completes the row the cache read in one pass (Context.root_values), never calling the
+    root resolver; with one, the resolver runs as before. Same bytes as the full path."""
+    import api.queries
+
+    resolved: list[int] = []
+    real = api.queries._stored
+
+    def counted(info: Any, cid: int, row: Any) -> Any:
+        resolved.append(cid)
+        return real(info, cid, row)
+
+    monkeypatch.setattr(api.queries, "_stored", counted)
+    calls = spy(monkeypatch)
+    analyst = str(apps["direct"].state.recsys.auth.issue(Role.ANALYST)[0])
+    for cid in client_ids:
+        direct = await post(apps["http"], PLAIN, cid, analyst)
+        assert direct == await post(apps["http_full"], PLAIN, cid, analyst)
+    assert calls == [False, True, True, True]
+    # the resolver ran for the first (validating) request and for every full-path one only
+    assert resolved == [client_ids[0], client_ids[0], client_ids[1], client_ids[2], client_ids[3]]
+    resolved.clear()
+    await post(apps["http"], QUERY, client_ids[0], analyst)  # validates QUERY
+    await post(apps["http"], QUERY, client_ids[1], analyst)  # Offer.response: the resolver's path
+    assert resolved == [client_ids[0], client_ids[1]]
