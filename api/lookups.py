@@ -44,17 +44,6 @@ async def latest_recommendation(info: Info, client_id: int) -> Any:
     return await info.context.state.db.fetchrow(LATEST_RECOMMENDATION_SQL, client_id)
 
 
-def prefetched_recommendation(info: Info, client_id: int) -> Any:
-    """The client's newest stored row when the response cache read it (with its offers'
-    answers, primed in the DataLoader) just before execution, else None: a miss of the cache
-    then costs no second query."""
-    probe = info.context.probe
-    if probe is None or probe.route.client_id != client_id:
-        return None
-    info.context.loaders.responses.prime((client_id, int(probe.row["id"])), probe.answers)
-    return probe.row
-
-
 async def decide_now(info: Info, client_id: int) -> Recommendation:
     """Decide, explain and store offers for the client now (in the scoring thread)."""
     state = info.context.state

@@ -17,8 +17,8 @@ from api.auth import Role as RoleValue
 from api.context import Info, page_size, parse_id
 from api.db import jsonb
 from api.errors import BadInput, Forbidden, NotFound, Unauthenticated, is_not_found
-from api.lookups import decide_now, latest_recommendation, load_client, prefetched_recommendation
-from api.response_cache import Served
+from api.lookups import decide_now, latest_recommendation, load_client
+from api.response_cache import Served, stored_answer
 from api.state import AppState
 from api.types.analytics import (
     ModelComparison,
@@ -82,9 +82,9 @@ class Query:
         cid = parse_id(client_id, "clientId")
         info.context.principal.require_client(cid)
         if strategy is Strategy.UPLIFT_RULES:
-            row = prefetched_recommendation(info, cid)
-            if row is not None:
-                return _stored(info, cid, row)
+            probe = info.context.probe  # the row the response cache read before execution
+            if probe is not None and probe.route.client_id == cid:
+                return stored_answer(info.context, probe)
         return _recommendations(info, cid, strategy)  # type: ignore[return-value]
 
     @strawberry.field(description="A client's notifications, newest first.")

@@ -50,11 +50,10 @@ from api.context import parse_id
 from api.db import Database, jsonb
 from api.errors import ApiError, ErrorsAndMetrics, operation_label
 from api.lookups import LATEST_RECOMMENDATION_SQL
-from api.types.offers import Recommendation, stored_recommendation
+from api.types.offers import REC_COLUMNS, Recommendation, stored_recommendation
 
 if TYPE_CHECKING:
     from api.context import Context
-from api.types.offers import REC_COLUMNS
 
 STORED = "UPLIFT_RULES"  # the strategy whose answer is a stored row
 
@@ -257,9 +256,10 @@ class ResponseCache:
 
 
 def stored_answer(context: Context, probe: Probe) -> Recommendation:
-    """What `recommendations` resolves to for the stored row read before execution, done as its
-    resolver does it (api.queries): the offers' answers primed in the DataLoader, the row noted
-    as served. api.execution completes it without calling the resolver (Context.root_values)."""
+    """What `recommendations` resolves to for the stored row read before execution: the offers'
+    answers primed in the DataLoader (a miss costs no second query), the row noted as served.
+    The resolver (api.queries) returns it; on a validated miss api.execution completes it
+    without calling the resolver (Context.root_values)."""
     client_id, rec_id = probe.route.client_id, int(probe.row["id"])
     context.loaders.responses.prime((client_id, rec_id), probe.answers)
     context.served = Served(client_id, rec_id)

@@ -49,17 +49,23 @@ def items(codes: list[str], explanation: str) -> list[dict[str, Any]]:
 async def clients(db_url: str) -> dict[str, Any]:
     """Two registered clients, each with a stored recommendation of two offers."""
     codes = sorted(load_catalog().codes)[:2]
+    ids = await clients_with_recommendations(db_url, (30, 40), codes)
+    return {"own": ids[0], "other": ids[1], "codes": codes}
+
+
+async def clients_with_recommendations(db_url: str, ages: tuple[int, ...], codes: list[str]) -> list[int]:
+    """A registered client per age, each with a stored recommendation offering `codes`."""
     conn = await asyncpg.connect(db_url)
     try:
         ids = []
-        for age in (30, 40):
+        for age in ages:
             q = validate_questionnaire(age=age, sex="H", segment="individual", income=5e4)
             cid = await register_client(conn, q, date(2015, 5, 1))
             await store_recommendation(conn, cid, "v-test", items(codes, f"for {cid}"))
             ids.append(cid)
     finally:
         await conn.close()
-    return {"own": ids[0], "other": ids[1], "codes": codes}
+    return ids
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,8 @@ goes the full path."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
-import asyncpg
 import orjson
 import pytest
 from graphql import ExecutionResult, GraphQLError
@@ -18,10 +16,8 @@ import api.json_lane
 import api.validated_execution
 from api.auth import Role
 from core.catalog import load_catalog
-from core.services.commands import register_client, validate_questionnaire
-from core.services.recommend import store_recommendation
 from tests.test_api_helpers import client_for, code, gql, make_app, ok
-from tests.test_api_response_cache import items
+from tests.test_api_response_cache import clients_with_recommendations
 
 QUERY = """query($id: ID!) { recommendations(clientId: $id) {
   id strategy createdAt offers { rank probability reasonCodes reasons { feature contribution }
@@ -32,18 +28,7 @@ ALIASED = "query($id: ID!) { recommendations(clientId: $id) { a: id b: strategy 
 @pytest.fixture(scope="module")
 async def client_ids(db_url: str) -> list[int]:
     """Four registered clients, each with a stored recommendation of two offers."""
-    codes = sorted(load_catalog().codes)[:2]
-    conn = await asyncpg.connect(db_url)
-    try:
-        ids = []
-        for age in (31, 41, 51, 61):
-            q = validate_questionnaire(age=age, sex="V", segment="individual", income=4e4)
-            cid = await register_client(conn, q, date(2015, 5, 1))
-            await store_recommendation(conn, cid, "v-test", items(codes, f"for {cid}"))
-            ids.append(cid)
-    finally:
-        await conn.close()
-    return ids
+    return await clients_with_recommendations(db_url, (31, 41, 51, 61), sorted(load_catalog().codes)[:2])
 
 
 @pytest.fixture
@@ -138,13 +123,13 @@ async def test_a_plain_validated_miss_completes_the_stored_row_without_the_resol
     import api.queries
 
     resolved: list[int] = []
-    real = api.queries._stored
+    real = api.queries.stored_answer  # what the resolver returns for the row the cache read
 
-    def counted(info: Any, cid: int, row: Any) -> Any:
-        resolved.append(cid)
-        return real(info, cid, row)
+    def counted(context: Any, probe: Any) -> Any:
+        resolved.append(probe.route.client_id)
+        return real(context, probe)
 
-    monkeypatch.setattr(api.queries, "_stored", counted)
+    monkeypatch.setattr(api.queries, "stored_answer", counted)
     calls = spy(monkeypatch)
     analyst = str(apps["direct"].state.recsys.auth.issue(Role.ANALYST)[0])
     for cid in client_ids:
