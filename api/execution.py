@@ -100,8 +100,9 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         if not values:
             return None
         ((response_name, details),) = grouped_field_set.items()
-        value_of = values.get(details[0].node.name.value)
-        field_def = self.schema.get_field(parent_type, details[0].node.name.value)
+        field_name = details[0].node.name.value
+        value_of = values.get(field_name)
+        field_def = None if value_of is None else self.schema.get_field(parent_type, field_name)
         if value_of is None or field_def is None:
             return None
         complete = self._completer(field_def.type, details)

@@ -33,11 +33,7 @@ from typing import Any
 
 import orjson
 from _setup import state_home
-
-QUERY = """query($id: ID!) { recommendations(clientId: $id) {
-  id strategy modelVersion createdAt noContactReason
-  offers { rank probability uplift expectedValue reasonCodes reasonTexts explanation explanationSource
-           reasons { feature contribution } product { code kind nameRu nameEn category } } } }"""
+from bench_api import QUERY  # the same document bench_api measures over HTTP
 
 
 async def _post(app: Any, body: bytes, token: str) -> tuple[int, bytes]:
