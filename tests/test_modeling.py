@@ -295,9 +295,10 @@ def test_recommendation_obeys_rules_and_is_stored(trained: dict[str, Any], popul
 
 
 def test_serving_shap_values_equal_catboosts_public_api(trained: dict[str, Any], population: str) -> None:
-    """The serving path reads SHAP values past CatBoost's slow Python copy (shap_reasons.shap_values);
-    they must equal the public API's, and the reasons must be each pair's top positive
-    contributions in order, as a full sort of stage A + stage B contributions gives them."""
+    """The serving path reads SHAP values past CatBoost's slow Python copy (shap_reasons.shap_values)
+    or from the tabulated trees (oblivious_shap); they must equal the public API's, and the
+    reasons must be each pair's top positive contributions in order, as a full sort of stage
+    A + stage B contributions gives them."""
     from catboost import Pool
 
     from core.features import build_features_db
@@ -339,4 +340,9 @@ def test_serving_shap_values_equal_catboosts_public_api(trained: dict[str, Any],
     # The serving path's one-pool form gives the same probabilities and reasons.
     p_take, shared = models.score_with_reasons(X)
     np.testing.assert_array_equal(p_take, models.score(X))
-    assert shared == reasons
+    assert shared.all_rows() == reasons
+    # Asked per client for a few products (as a decision asks): the same lists.
+    codes = [h.products[cls] for cls in h.classes]
+    asks = [(i, codes[i % len(codes) :: 5]) for i in range(len(X))]
+    for (i, wanted), got in zip(asks, shared.top_many(asks), strict=True):
+        assert got == {code: reasons[i][code] for code in wanted}

@@ -45,6 +45,7 @@ class _Item:
     reason_codes: tuple[str, ...]
     reasons: tuple[tuple[str, float], ...]
     rules_passed: tuple[str, ...]
+    reason_products: tuple[str, ...]  # whose model reasons explain this item (see Offer)
 
 
 def _event_codes(spec: ProductSpec, ctx: ClientContext) -> list[str]:
@@ -61,7 +62,9 @@ def _bank_item(
         value = cand.uplift * per_conversion
         codes = [rc.UPLIFT_HIGH if cand.uplift >= rules.uplift_high else rc.UPLIFT_POSITIVE]
     codes += _event_codes(spec, ctx)
-    return _Item(spec, value, cand.p_take, cand.uplift, tuple(codes), cand.top_reasons, tuple(passed))
+    return _Item(
+        spec, value, cand.p_take, cand.uplift, tuple(codes), cand.top_reasons, tuple(passed), (spec.code,)
+    )
 
 
 def _partner_item(
@@ -72,7 +75,10 @@ def _partner_item(
     codes = ([rc.SURE_THING_REPLACED] if replaced else []) + events + [rc.PARTNER_OFFER]
     reasons = tuple(r for cand in replaced for r in cand.top_reasons)
     # Nobody uses a partner discount unseen: no take-up without the offer, uplift = take rate.
-    return _Item(spec, take * rules.value(spec), 0.0, take, tuple(codes), reasons, tuple(passed))
+    return _Item(
+        spec, take * rules.value(spec), 0.0, take, tuple(codes), reasons, tuple(passed),
+        tuple(c.product_code for c in replaced),
+    )
 
 
 def _fits(
@@ -144,6 +150,7 @@ def _to_offer(item: _Item, rank: int, codes: list[str], propensity: float, explo
         rules_passed=list(item.rules_passed),
         propensity=propensity,
         exploration=explored,
+        reason_products=item.reason_products,
     )
 
 

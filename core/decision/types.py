@@ -115,6 +115,10 @@ class Offer:
     rules_passed: list[str]
     propensity: float
     exploration: bool = False
+    # The bank products whose model reasons explain this offer: the product itself, or for a
+    # partner offer the sure things it replaced. Lets reasons be worked out after the decision,
+    # only for what is offered (core.services.explanations); not stored or served.
+    reason_products: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (lists copied) for storing and serving.
@@ -123,6 +127,7 @@ class Offer:
         decision, a fifth of the worker's time per event.
         """
         out = dict(self.__dict__)
+        del out["reason_products"]
         out["reason_codes"] = list(self.reason_codes)
         out["reasons"] = [tuple(r) for r in self.reasons]
         out["rules_passed"] = list(self.rules_passed)

@@ -26,7 +26,8 @@ import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
 from core.models.base import TrainSet, held_now
-from core.models.shap_reasons import shap_values, top_contributions
+from core.models.oblivious_shap import ObliviousShap
+from core.models.shap_reasons import ReasonSource, shap_values
 
 META_FILE = "meta.json"
 # Up to this many rows a scoring pool is built from one object matrix (see HybridScorer._pool).
@@ -261,16 +262,15 @@ class HybridScorer:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self._predict(X, self._pool(X))
 
-    def predict_with_reasons(
-        self, X: pd.DataFrame, top: int = 3
-    ) -> tuple[np.ndarray, list[dict[str, list[tuple[str, float]]]]]:
-        """predict_proba and reasons from one CatBoost pool: building a pool from ~400 pandas
-        columns costs more than either model call on the serving path."""
+    def predict_with_reasons(self, X: pd.DataFrame) -> tuple[np.ndarray, ReasonSource]:
+        """predict_proba and the batch's reasons from one CatBoost pool: building a pool from
+        ~400 pandas columns costs more than either model call on the serving path. Reasons
+        are worked out when asked for (ReasonSource.top), for the products actually offered."""
         if self.model_any is None:
             raise RuntimeError("HybridScorer is not fitted")
         pool = self._pool(X)
-        why = self._reasons(pool, len(X), top)
-        return self._predict(X, pool), why
+        source = self._reason_source(pool, len(X))
+        return self._predict(X, pool), source
 
     def _predict(self, X: pd.DataFrame, pool: Pool) -> np.ndarray:
         """Stage A on `pool` as it is, then stage B with its prior offset (set on `pool`)."""
@@ -299,16 +299,36 @@ class HybridScorer:
         """
         if self.model_any is None:
             return [{} for _ in range(len(X))]
-        return self._reasons(self._pool(X), len(X), top)
+        return self._reason_source(self._pool(X), len(X)).all_rows(top)
 
-    def _reasons(self, pool: Pool, n_rows: int, top: int) -> list[dict[str, list[tuple[str, float]]]]:
+    def _tables(self, stage: str) -> ObliviousShap | None:
+        """The stage's tabulated trees for fast SHAP (built on first use, ~0.2 s), or None."""
+        cache: dict[str, ObliviousShap | None] = self.__dict__.setdefault("_shap_tables", {})
+        if stage not in cache:
+            model = self.model_any if stage == "any" else self.model_which
+            cache[stage] = ObliviousShap.from_model(model) if model is not None else None
+        return cache[stage]
+
+    def _reason_source(self, pool: Pool, n_rows: int) -> ReasonSource:
+        """Stage A's contributions for every row now; stage B's per pair when asked."""
         assert self.model_any is not None
-        shap_any = shap_values(self.model_any, pool)[:, :-1]
-        shap_which = None
+        any_tables = self._tables("any")
+        if any_tables is not None:
+            leaves = self.model_any.calc_leaf_indexes(pool)
+            values = any_tables.pair_values(leaves, np.arange(n_rows), np.zeros(n_rows, dtype=np.int64))
+            any_part = (values, any_tables.features)
+        else:
+            dense = shap_values(self.model_any, pool)[:, :-1]
+            any_part = (dense, np.arange(dense.shape[1]))
+        which_part: tuple[ObliviousShap, np.ndarray, np.ndarray] | np.ndarray | None = None
         if len(self.classes) >= 2 and self.model_which is not None:
-            shap_which = shap_values(self.model_which, pool)[:, :, :-1]
-        codes = [self.products[cls] for cls in self.classes]
-        return top_contributions(shap_any, shap_which, self.feature_columns, codes, n_rows, top)
+            tables = self._tables("which")
+            if tables is not None:
+                which_part = (tables, self.model_which.calc_leaf_indexes(pool), tables.features)
+            else:
+                which_part = shap_values(self.model_which, pool)[:, :, :-1]
+        class_of = {self.products[cls]: k for k, cls in enumerate(self.classes)}
+        return ReasonSource(any_part, which_part, self.feature_columns, class_of)
 
     def feature_importance(self, top: int = 20) -> list[tuple[str, float]]:
         if self.model_any is None:

@@ -27,7 +27,7 @@ from core.db.session import database_url, raw_connection
 from core.decision import load_rules
 from core.explain import make_explainer
 from core.services.analytics import NotFound
-from core.services.explanations import decide_and_explain
+from core.services.explanations import decide_offers, explain_decisions
 from core.services.recommend import STRATEGY, score_clients
 from core.services.registry import load_latest
 
@@ -59,13 +59,12 @@ async def recommend_all(
             scored = await score_clients(conn, models, chunk, now, catalog)
             seconds["score"] += time.perf_counter() - t
             t = time.perf_counter()
+            decided = [(s, decide_offers(s, catalog, rules, rng)) for cid in chunk if (s := scored.get(cid))]
             rows = []
-            for cid in chunk:
-                s = scored.get(cid)
-                if s is None:
-                    continue
-                _, offers = await decide_and_explain(s, catalog, rules, rng, explainer)
-                rows.append((cid, STRATEGY, models.version, json.dumps(offers, default=str)))
+            for (s, _), (_, offers) in zip(
+                decided, await explain_decisions(decided, catalog, rules, explainer), strict=True
+            ):
+                rows.append((s.client_id, STRATEGY, models.version, json.dumps(offers, default=str)))
                 with_offers += bool(offers)
             seconds["decide"] += time.perf_counter() - t
             t = time.perf_counter()

@@ -7,13 +7,16 @@ template text on any LLM failure, so every offer leaves here with a text.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from core.catalog import Catalog
 from core.decision import Decision, DecisionRules, decide
 from core.explain import ExplanationRequest, client_facts
 from core.explain.service import Explainer
+from core.models.shap_reasons import ReasonSource
 from core.services.scored import ScoredClient, offer_items
 
 
@@ -55,6 +58,31 @@ async def explain_offers(explainer: Explainer, scored: ScoredClient, offers: lis
         offer["explanation_source"] = result.source
 
 
+def decide_offers(
+    scored: ScoredClient, catalog: Catalog, rules: DecisionRules, rng: random.Random
+) -> Decision:
+    """The decision layer's offers for one scored client, without model reasons yet (those
+    come with explain_decisions, for a whole batch at once)."""
+    return decide(scored.ctx, scored.candidates, catalog, rules, rng)
+
+
+async def explain_decisions(
+    decided: Sequence[tuple[ScoredClient, Decision]],
+    catalog: Catalog,
+    rules: DecisionRules,
+    explainer: Explainer,
+) -> list[tuple[Decision, list[dict[str, Any]]]]:
+    """Each decision with its offers' model reasons (worked out in one pass per scored batch,
+    for the offered products only), and its offers as stored and served, explained."""
+    decisions = _with_model_reasons(decided)
+    out = []
+    for (scored, _), decision in zip(decided, decisions, strict=True):
+        offers = offer_items(decision, scored.ctx, catalog, rules)
+        await explain_offers(explainer, scored, offers)
+        out.append((decision, offers))
+    return out
+
+
 async def decide_and_explain(
     scored: ScoredClient,
     catalog: Catalog,
@@ -62,10 +90,30 @@ async def decide_and_explain(
     rng: random.Random,
     explainer: Explainer,
 ) -> tuple[Decision, list[dict[str, Any]]]:
-    """The decision layer's offers for one scored client, as stored and served, explained.
+    """decide_offers and explain_decisions for one client (the single-client paths)."""
+    decision = decide_offers(scored, catalog, rules, rng)
+    return (await explain_decisions([(scored, decision)], catalog, rules, explainer))[0]
 
-    The one step the worker, the batch job and the single-client path share."""
-    decision = decide(scored.ctx, scored.candidates, catalog, rules, rng)
-    offers = offer_items(decision, scored.ctx, catalog, rules)
-    await explain_offers(explainer, scored, offers)
-    return decision, offers
+
+def _with_model_reasons(decided: Sequence[tuple[ScoredClient, Decision]]) -> list[Decision]:
+    """Each offer's model reasons: its own product's, or for a partner offer those of the
+    sure things it replaced (Offer.reason_products). Scored clients without a reason source
+    keep the reasons their candidates carried."""
+    asks: dict[int, tuple[ReasonSource, list[int], list[tuple[int, list[str]]]]] = {}
+    for i, (scored, decision) in enumerate(decided):
+        wanted = sorted({code for o in decision.offers for code in o.reason_products})
+        if scored.reasons is None or not wanted:
+            continue
+        source = scored.reasons.source
+        entry = asks.setdefault(id(source), (source, [], []))
+        entry[1].append(i)
+        entry[2].append((scored.reasons.row, wanted))
+    out = [decision for _, decision in decided]
+    for source, at, requests in asks.values():
+        for i, table in zip(at, source.top_many(requests), strict=True):
+            offers = [
+                dataclasses.replace(o, reasons=[r for code in o.reason_products for r in table.get(code, ())])
+                for o in out[i].offers
+            ]
+            out[i] = dataclasses.replace(out[i], offers=offers)
+    return out

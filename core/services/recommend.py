@@ -31,6 +31,7 @@ from core.explain.service import Explainer
 from core.features import build_features_db
 from core.features.life_events import detect_life_events
 from core.models.base import eligibility_mask
+from core.models.shap_reasons import RowReasons
 from core.services.analytics import NotFound
 from core.services.explanations import decide_and_explain
 from core.services.registry import ModelSet, load_latest
@@ -133,7 +134,7 @@ async def score_clients(
     events = detect_life_events(X)
     row_ids = [int(v) for v in X["client_id"]]
     contexts = await client_contexts(conn, row_ids, dict(zip(row_ids, events, strict=True)), now)
-    p_take, reasons = models.score_with_reasons(X)
+    p_take, reasons = models.score_with_reasons(X)  # reasons: worked out per offer, later
     uplift = models.uplift_scores(X)
     ok = eligibility_mask(X, models.products, catalog)
     categories = _recent_categories(X)
@@ -147,14 +148,8 @@ async def score_clients(
     for i, cid in enumerate(row_ids):
         if cid not in contexts:
             continue
-        why = reasons[i]
         candidates = [
-            Candidate(
-                product_code=code,
-                p_take=p_rows[i][j],
-                uplift=u_rows[i][j],
-                top_reasons=tuple(why.get(code, ())),
-            )
+            Candidate(product_code=code, p_take=p_rows[i][j], uplift=u_rows[i][j])
             for j, code in enumerate(models.products)
         ]
         order = [j for j in top3[i] if ok[i, j]]
@@ -169,6 +164,7 @@ async def score_clients(
             recent_categories=categories[i],
             income=contexts[cid].income,
             history=histories[i],
+            reasons=RowReasons(reasons, i),
         )
     return out
 

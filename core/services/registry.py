@@ -24,6 +24,7 @@ from core.features import ClusterModel, load_clusters
 from core.models.base import Recommender
 from core.models.cold_start import ColdStart
 from core.models.hybrid import HybridScorer
+from core.models.shap_reasons import ReasonSource
 
 KIND = "models"
 
@@ -49,8 +50,9 @@ class ModelSet:
                 out[:, j] = model.predict(features)[f"uplift_{code}"].to_numpy()
         return out
 
-    def score_with_reasons(self, features: pd.DataFrame) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        """score(features) for the hybrid, with its per-product reasons (one pool for both)."""
+    def score_with_reasons(self, features: pd.DataFrame) -> tuple[np.ndarray, ReasonSource]:
+        """score(features) for the hybrid, with the source of its per-product reasons (one
+        pool for both; reasons are worked out per (row, product) when asked)."""
         p_take, reasons = self.hybrid.predict_with_reasons(features)
         return self.cold_start.blend(features, p_take), reasons
 

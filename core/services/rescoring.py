@@ -29,10 +29,10 @@ from typing import Any
 import asyncpg
 
 from core.catalog import Catalog, load_catalog
-from core.decision import Contact, DecisionRules, load_rules
+from core.decision import Contact, Decision, DecisionRules, load_rules
 from core.events.outbox import EVENT_TYPES, add_notification_events
 from core.explain.service import Explainer
-from core.services.explanations import decide_and_explain
+from core.services.explanations import decide_offers, explain_decisions
 from core.services.recommend import (
     STRATEGY,
     latest_recommendations,
@@ -81,7 +81,7 @@ class ClientEvent:
         return cls(event_id, data["event_type"], client_id, data)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Plan:
     """One event's decision before anything is written: its offers and whether to notify."""
 
@@ -89,6 +89,7 @@ class _Plan:
     scored: ScoredClient  # with the notification's contact added when notify
     offers: list[dict[str, Any]]
     notify: bool
+    decision: Decision | None = None  # a fresh decision, explained into offers after the batch's
 
 
 @dataclass(frozen=True)
@@ -189,9 +190,17 @@ class Rescorer:
         for ev in todo:
             first = decided.pop(ev.client_id, None) if ev.event_type == "client_registered" else None
             reuse = stored_items(first) if first is not None else None
-            plan = await self._decide(ev, scored[ev.client_id], now, reuse)
+            plan = self._decide(ev, scored[ev.client_id], now, reuse)
             scored[ev.client_id] = plan.scored
             plans.append(plan)
+        # Reasons and texts after every decision: the model reasons of the whole batch's
+        # offers in one pass (a decision needs only the top offer's product, not its text).
+        fresh = [(p, p.decision) for p in plans if p.decision is not None]
+        explained = await explain_decisions(
+            [(p.scored, d) for p, d in fresh], self.catalog, self.rules, self.explainer
+        )
+        for (plan, _), (_, offers) in zip(fresh, explained, strict=True):
+            plan.offers = offers
         rec_ids = await store_triggered_recommendations(
             conn, self.models.version, [(p.event.client_id, p.offers, p.event.event_id) for p in plans]
         )
@@ -206,24 +215,25 @@ class Rescorer:
             for p in plans
         ]
 
-    async def _decide(
+    def _decide(
         self, ev: ClientEvent, s: ScoredClient, now: datetime, reuse: list[dict[str, Any]] | None = None
     ) -> _Plan:
         """`reuse`: the offers of the decision the API already stored for this registration
-        (the page shows them): stored again for this event and told, not decided anew."""
+        (the page shows them): stored again for this event and told, not decided anew.
+        A fresh decision's offers are filled in by process (explain_decisions)."""
+        decision = None
         if reuse is not None:
-            offers = reuse
+            top_code = reuse[0]["product_code"] if reuse else None
         else:
             # Seeded by the event: a replay after a crash decides exactly as the first did.
-            _, offers = await decide_and_explain(
-                s, self.catalog, self.rules, random.Random(ev.event_id.int), self.explainer
-            )
-        top = offers[0] if offers else None
-        if top is None or top["product_code"] in told_recently(s, now):
-            return _Plan(ev, s, offers, notify=False)
-        contact = Contact(top["product_code"], now, None)
+            decision = decide_offers(s, self.catalog, self.rules, random.Random(ev.event_id.int))
+            top_code = decision.offers[0].product_code if decision.offers else None
+        offers = reuse or []
+        if top_code is None or top_code in told_recently(s, now):
+            return _Plan(ev, s, offers, notify=False, decision=decision)
+        contact = Contact(top_code, now, None)
         told = replace(s, ctx=replace(s.ctx, recent_contacts=(*s.ctx.recent_contacts, contact)))
-        return _Plan(ev, told, offers, notify=True)
+        return _Plan(ev, told, offers, notify=True, decision=decision)
 
     async def _notify(
         self, conn: asyncpg.Connection, plans: list[_Plan], rec_ids: dict[uuid.UUID, int], now: datetime

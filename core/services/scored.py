@@ -13,6 +13,7 @@ from typing import Any
 from core.catalog import Catalog
 from core.decision import Candidate, ClientContext, Decision, DecisionRules, explain_reason
 from core.explain.facts import History
+from core.models.shap_reasons import RowReasons
 
 
 @dataclass
@@ -28,6 +29,9 @@ class ScoredClient:
     income: float | None
     # Holdings and operations at decision time, for the explanation's claims (core.explain.facts).
     history: History = History()
+    # This client's row of its batch's model reasons, worked out after the decision for the
+    # offered products only (core.services.explanations). None: the candidates carry them.
+    reasons: RowReasons | None = None
 
 
 def offer_items(
