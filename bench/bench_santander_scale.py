@@ -1,7 +1,7 @@
 """Benchmark: the holdings-only chain at bank scale, stage by stage (rows/s, wall, peak memory).
 
     python bench/bench_santander_scale.py [--clients 950000] [--months 17] [--seed 31]
-        [--workdir DIR] [--keep] [--skip-second-load] [--train-max-clients N] [--json]
+        [--workdir DIR] [--keep] [--skip-second-load] [--train-max-clients N] [--stages LIST] [--json]
 
 Stages, each a `recsys` child process on a fresh state folder (embedded PostgreSQL):
 export-santander -> db upgrade -> load-santander -> load-santander again (must add nothing)
@@ -78,14 +78,19 @@ def main() -> None:
     ap.add_argument("--skip-second-load", action="store_true")
     ap.add_argument("--train-max-clients", type=int, default=None,
                     help="TRAIN_MAX_CLIENTS for train/evaluate (clients sampled for fitting).")
+    ap.add_argument("--stages", default=None,
+                    help="Comma-separated subset, e.g. 'export,db upgrade,load', then 'train' on the "
+                         "same --workdir (the state is wiped only when 'db upgrade' runs). Default: all.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="santander-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     home = work / "home"
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir()
+    wanted = [w.strip() for w in args.stages.split(",")] if args.stages else None
+    if wanted is None or "db upgrade" in wanted:
+        shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(exist_ok=True)
     for p in (work, home):
         p.chmod(0o755)  # the embedded server may run as another user
     csv_path, log = work / "train_ver2.csv", work / "stages.log"
@@ -106,6 +111,11 @@ def main() -> None:
     ]
     if args.skip_second_load:
         stages = [s for s in stages if s[0] != "load again"]
+    if wanted is not None:
+        unknown = set(wanted) - {s[0] for s in stages}
+        if unknown:
+            raise SystemExit(f"--stages: unknown {sorted(unknown)}; stages: {[s[0] for s in stages]}")
+        stages = [s for s in stages if s[0] in wanted]
     results: list[dict[str, Any]] = []
     evaluation: dict[str, Any] = {}
     columns = (TextColumn("[bold]{task.description}"), BarColumn(),
@@ -138,7 +148,7 @@ def main() -> None:
                       f"{r['cpu_s']:,.1f}", f"{r['peak_mb']:,}")
     Console().print(table)
     Console().print(json.dumps(summary))
-    if not args.keep:
+    if not args.keep and wanted is None:
         csv_path.unlink(missing_ok=True)
     out = {"bench": "santander_scale", "clients": args.clients, "months": args.months,
            "uptime": os.getloadavg(), "stages": results, "evaluation": summary, "workdir": str(work)}
