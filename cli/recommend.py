@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 from rich.table import Table
 
@@ -16,6 +18,9 @@ def recommend(
     all_clients: bool = typer.Option(
         False, "--all", help="Batch job: decide and store a recommendation for every client."
     ),
+    workers: int = typer.Option(
+        0, "--workers", min=0, max=64, help="With --all: processes deciding at once (0 = one per CPU core)."
+    ),
 ) -> None:
     """Decide offers (uplift + business rules + diversity) and show why, beside the hybrid's top 3.
 
@@ -23,7 +28,7 @@ def recommend(
     API serves until the worker refreshes a client on its next event).
     """
     if all_clients:
-        _recommend_all(seed)
+        _recommend_all(seed, workers or os.cpu_count() or 1)
         return
     import random
 
@@ -70,7 +75,7 @@ def render(result: dict) -> None:  # type: ignore[type-arg]
     console.print(f"hybrid scorer alone would offer: {hybrid}")
 
 
-def _recommend_all(seed: int) -> None:
+def _recommend_all(seed: int, workers: int) -> None:
     import time
 
     from rich.progress import Progress
@@ -84,7 +89,9 @@ def _recommend_all(seed: int) -> None:
         try:
             counts = run(
                 recommend_all(
-                    seed=seed, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                    seed=seed,
+                    workers=workers,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
             )
         except NotFound as exc:
@@ -97,7 +104,7 @@ def _recommend_all(seed: int) -> None:
         )
     console.print(
         f"stored {counts['stored']:,} recommendations ({counts['with_offers']:,} with offers) "
-        f"for {counts['clients']:,} clients in {took:.1f} s "
+        f"for {counts['clients']:,} clients in {took:.1f} s with {counts.get('workers', 1):.0f} process(es) "
         f"({counts['stored'] / max(took, 1e-9):,.0f} clients/s; score {counts['score_s']} s, "
         f"decide+explain {counts['decide_s']} s, store {counts['store_s']} s)"
     )

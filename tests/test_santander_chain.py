@@ -57,3 +57,17 @@ async def test_holdings_only_chain(db_url: str, tmp_path: Path, small_sample: No
 
     offer = json.loads(item)
     assert offer["uplift"] is None and "propensity" in offer  # take-up x value, logged propensity
+
+    # Two processes over two id ranges store the same offers (each client's draw is seeded
+    # by the client, not by its place in a chunk or a process).
+    parallel = await recommend_all(db_url, chunk_size=200, workers=2)
+    assert parallel["workers"] == 2 and parallel["stored"] == parallel["clients"] == 900
+    conn = await asyncpg.connect(db_url)
+    try:
+        runs = await conn.fetch(
+            "SELECT client_id, array_agg(items::text ORDER BY id) AS items FROM recommendation "
+            "GROUP BY client_id"
+        )
+    finally:
+        await conn.close()
+    assert len(runs) == 900 and all(len(r["items"]) == 2 and r["items"][0] == r["items"][1] for r in runs)

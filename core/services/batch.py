@@ -7,18 +7,23 @@ explained one by one (pure code), and stored with one COPY per chunk. Without up
 (a bank with holdings only, no offer log yet) the decision layer ranks by take-up x value
 and says so on every offer (reason code); the stored items keep each offer's propensity
 and exploration flag, so offers delivered from them are logged for learning uplift later.
-Counts include the seconds spent scoring, deciding and storing, to see where time goes.
+Counts include the seconds spent scoring, deciding and storing, to see where time goes (summed
+over the processes when several share the clients).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import csv
 import io
 import json
+import multiprocessing
 import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -39,27 +44,103 @@ async def recommend_all(
     limit: int | None = None,
     seed: int = 31,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> dict[str, float]:
-    """Decide and store a recommendation for every client (or the first `limit`); returns counts."""
+    """Decide and store a recommendation for every client (or the first `limit`); returns counts.
+
+    workers > 1 splits the clients into that many contiguous id ranges, each decided by a
+    process of its own (one CPU each: scoring and deciding are CPU-bound Python). Each client's
+    exploration draw is seeded by (seed, client id), so the stored offers are the same whatever
+    the workers and chunks."""
+    url = url or database_url()
+    now = datetime.now(UTC)
+    async with raw_connection(url) as conn:
+        if await load_latest(conn) is None:
+            raise NotFound("no trained model set: run `recsys train` first")
+        ids = [int(r["id"]) for r in await conn.fetch("SELECT id FROM client ORDER BY id")][:limit]
+    if workers <= 1 or len(ids) < 2 * chunk_size:
+        return await _decide_range(url, ids, now, seed, chunk_size, progress)
+    return await asyncio.to_thread(_in_processes, url, ids, now, seed, chunk_size, workers, progress)
+
+
+def _in_processes(
+    url: str,
+    ids: list[int],
+    now: datetime,
+    seed: int,
+    chunk_size: int,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, float]:
+    """recommend_all's id ranges in `workers` spawned processes; their counts added up."""
+    ctx = multiprocessing.get_context("spawn")  # no forked asyncio loop or CatBoost threads
+    done = ctx.Value("q", 0)
+    step = -(-len(ids) // workers)
+    ranges = [ids[i : i + step] for i in range(0, len(ids), step)]
+    with concurrent.futures.ProcessPoolExecutor(
+        len(ranges), mp_context=ctx, initializer=_child_init, initargs=(done,)
+    ) as pool:
+        futures = [pool.submit(_child, url, r, now, seed, chunk_size) for r in ranges]
+        while not all(f.done() for f in futures):
+            concurrent.futures.wait(futures, timeout=0.5)
+            if progress:
+                progress(int(done.value), len(ids))
+        results = [f.result() for f in futures]
+    out: dict[str, float] = {k: sum(r[k] for r in results) for k in results[0]}
+    out["clients"] = len(ids)
+    out["uplift_models"] = results[0]["uplift_models"]
+    out["workers"] = len(ranges)
+    return out
+
+
+_done: Any = None  # a child's shared counter of decided clients (set by _child_init)
+
+
+def _child_init(done: Any) -> None:
+    global _done
+    _done = done
+
+
+def _child(url: str, ids: list[int], now: datetime, seed: int, chunk_size: int) -> dict[str, float]:
+    last = 0
+
+    def tick(n: int, _total: int) -> None:
+        nonlocal last
+        with _done.get_lock():
+            _done.value += n - last
+        last = n
+
+    return asyncio.run(_decide_range(url, ids, now, seed, chunk_size, tick))
+
+
+async def _decide_range(
+    url: str,
+    ids: list[int],
+    now: datetime,
+    seed: int,
+    chunk_size: int,
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, float]:
     catalog = load_catalog()
     rules = load_rules(catalog=catalog)
     explainer = make_explainer()
-    rng = random.Random(seed)
-    now = datetime.now(UTC)
     stored = with_offers = 0
     seconds = {"score": 0.0, "decide": 0.0, "store": 0.0}
-    async with raw_connection(url or database_url()) as conn:
+    async with raw_connection(url) as conn:
         models = await load_latest(conn)
         if models is None:
             raise NotFound("no trained model set: run `recsys train` first")
-        ids = [int(r["id"]) for r in await conn.fetch("SELECT id FROM client ORDER BY id")][:limit]
         for start in range(0, len(ids), chunk_size):
             chunk = ids[start : start + chunk_size]
             t = time.perf_counter()
             scored = await score_clients(conn, models, chunk, now, catalog)
             seconds["score"] += time.perf_counter() - t
             t = time.perf_counter()
-            decided = [(s, decide_offers(s, catalog, rules, rng)) for cid in chunk if (s := scored.get(cid))]
+            decided = [
+                (s, decide_offers(s, catalog, rules, random.Random(seed * 1_000_003 + cid)))
+                for cid in chunk
+                if (s := scored.get(cid))
+            ]
             rows = []
             for (s, _), (_, offers) in zip(
                 decided, await explain_decisions(decided, catalog, rules, explainer), strict=True
