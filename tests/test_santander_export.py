@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -74,6 +75,35 @@ async def test_reload_gives_the_simulated_ownership(db_url: str, tmp_path: Path)
     assert n_clients == 2000
     again = await load_santander_file(path, url=db_url, chunk_rows=3000)
     assert again.counts["holding"] == 0 and again.counts["product_event"] == 0  # nothing added
+
+
+async def test_a_load_over_part_of_the_same_data_adds_only_the_rest(db_url: str, tmp_path: Path) -> None:
+    """A first load COPYs straight in; a later file that repeats part of it (and a repeated
+    line inside one chunk) merges: every (client, month, product) once, nothing lost."""
+    path = tmp_path / "train.csv"
+    report = export_santander(path, 700, 4, seed=5, chunk_size=700, workers=1)
+    lines = path.read_text().splitlines(keepends=True)
+    part = tmp_path / "part.csv"
+    part.write_text("".join(lines[: len(lines) // 2]))
+    again = tmp_path / "again.csv"
+    again.write_text("".join([*lines, lines[5]]))  # the whole file, and one line twice
+    first = await load_santander_file(part, url=db_url, chunk_rows=500)
+    rest = await load_santander_file(again, url=db_url, chunk_rows=500)
+    conn = await asyncpg.connect(db_url)
+    try:
+        ids = [int(r["client_id"]) for r in await conn.fetch("SELECT DISTINCT client_id FROM holding")]
+        total = await conn.fetchval("SELECT count(*) FROM holding")
+        distinct = await conn.fetchval("SELECT count(*) FROM (SELECT DISTINCT * FROM holding) h")
+        last = await conn.fetch(
+            "SELECT product_code, count(*) AS n FROM holding WHERE month = $1::date GROUP BY 1",
+            date.fromisoformat(report.months[-1]),
+        )
+    finally:
+        await conn.close()
+    assert ids and first.counts["holding"] > 0 and rest.counts["holding"] > 0
+    assert total == distinct == first.counts["holding"] + rest.counts["holding"]
+    got = {r["product_code"]: r["n"] / 700 for r in last}
+    assert got == pytest.approx({c: v for c, v in report.ownership[report.months[-1]].items() if v > 0})
 
 
 async def test_malformed_row_deep_in_an_export(db_url: str, tmp_path: Path) -> None:
