@@ -66,7 +66,12 @@ def new_database(admin_url: str, label: str) -> str:
 @pytest.fixture(scope="module")
 def db_url(pg_admin_url: str, request: pytest.FixtureRequest) -> str:
     """A fresh, migrated database (with the catalog loaded) for this test module."""
-    url = new_database(pg_admin_url, request.module.__name__)
+    return migrated_database(pg_admin_url, request.module.__name__)
+
+
+def migrated_database(pg_admin_url: str, label: str) -> str:
+    """A fresh database at the schema's head, with the catalog loaded."""
+    url = new_database(pg_admin_url, label)
     migrate.upgrade(url)
 
     import asyncpg

@@ -14,6 +14,7 @@ from core.data.santander import HEADER, SantanderCleaner, read_chunks
 from core.data.santander_export import export_santander
 from core.data.santander_load import MalformedRowError, load_santander_file
 from core.data.simulator import simulate
+from tests.conftest import migrated_database
 
 
 def test_export_format_and_quirks(tmp_path: Path) -> None:
@@ -77,9 +78,16 @@ async def test_reload_gives_the_simulated_ownership(db_url: str, tmp_path: Path)
     assert again.counts["holding"] == 0 and again.counts["product_event"] == 0  # nothing added
 
 
-async def test_a_load_over_part_of_the_same_data_adds_only_the_rest(db_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def own_db_url(pg_admin_url: str) -> str:
+    """A database of its own: the module's other tests load clients with the same ids."""
+    return migrated_database(pg_admin_url, "santander_partial_reload")
+
+
+async def test_a_load_over_part_of_the_same_data_adds_only_the_rest(own_db_url: str, tmp_path: Path) -> None:
     """A first load COPYs straight in; a later file that repeats part of it (and a repeated
-    line inside one chunk) merges: every (client, month, product) once, nothing lost."""
+    line) merges: every (client, month, product) once, nothing lost."""
+    db_url = own_db_url
     path = tmp_path / "train.csv"
     report = export_santander(path, 700, 4, seed=5, chunk_size=700, workers=1)
     lines = path.read_text().splitlines(keepends=True)

@@ -7,7 +7,9 @@ months) may be loaded again; the writer merges through staging tables so nothing
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core.data import store
-from core.data.santander import MalformedRow, SantanderCleaner, read_chunks
+from core.data.bundle import Bundle
+from core.data.santander import MalformedRow, RawChunk, SantanderCleaner, read_chunks
 from core.db.urls import plain_url
 
 
@@ -119,8 +122,7 @@ async def _load_chunks(
     latest = _LatestClients()
     with progress:
         task = progress.add_task("load", total=path.stat().st_size, rows=0)
-        for chunk in read_chunks(path, chunk_rows=chunk_rows, limit=limit):
-            bundle, malformed = cleaner.clean(chunk)
+        async for chunk, (bundle, malformed) in _read_ahead(path, cleaner, chunk_rows, limit):
             if malformed and strict:
                 raise MalformedRowError(malformed[0].line, malformed[0].reason)
             report.malformed.extend(malformed)
@@ -134,6 +136,31 @@ async def _load_chunks(
                 report.counts[table] = report.counts.get(table, 0) + n
             progress.update(task, completed=chunk.bytes_read, rows=report.rows_read)
         report.counts["client"] = await store.upsert_clients(conn, latest.frame(), report.dataset_id)
+
+
+async def _read_ahead(
+    path: Path, cleaner: SantanderCleaner, chunk_rows: int, limit: int | None
+) -> AsyncIterator[tuple[RawChunk, tuple[Bundle, list[MalformedRow]]]]:
+    """Chunks read and cleaned in a thread, one ahead of the one being written.
+
+    Why: PostgreSQL inserts one chunk while this process parses and cleans the next, on the
+    other core (the event loop only waits for the server meanwhile); one after the other,
+    the loader's ~3 s and the server's ~5 s per 200k rows added up. The cleaner is used by
+    that one thread only, in file order, so its state (months, line numbers) is as before."""
+    chunks = read_chunks(path, chunk_rows=chunk_rows, limit=limit)
+
+    def step() -> tuple[RawChunk, tuple[Bundle, list[MalformedRow]]] | None:
+        chunk = next(chunks, None)
+        return None if chunk is None else (chunk, cleaner.clean(chunk))
+
+    ahead = asyncio.ensure_future(asyncio.to_thread(step))
+    try:
+        while (item := await ahead) is not None:
+            ahead = asyncio.ensure_future(asyncio.to_thread(step))
+            yield item
+    finally:
+        if not ahead.done():
+            await asyncio.wait([ahead])  # the thread finishes its chunk; nothing half-read stays
 
 
 class _LatestClients:
