@@ -148,3 +148,44 @@ def test_holdings_only_simulation_draws_the_same_population() -> None:
         assert a.holdings.equals(b.holdings) and a.product_events.equals(b.product_events)
         assert a.clients.equals(b.clients) and b.operations.empty and b.offers.empty
     assert len(only) == 1 and only[0].holdings.equals(lean[1].holdings)
+
+
+@pytest.fixture
+def empty_db_url(pg_admin_url: str) -> str:
+    return migrated_database(pg_admin_url, "santander_first_load")
+
+
+async def test_a_first_load_checks_foreign_keys_once_at_the_end(empty_db_url: str, tmp_path: Path) -> None:
+    """Into empty tables the loader drops the foreign keys and adds them back, validated: the
+    schema is the same afterwards, and a row referencing no client fails the whole block."""
+    from core.data import store
+
+    keys = (
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid::regclass::text IN ('holding', 'product_event') ORDER BY 1, 2"
+    )
+    conn = await asyncpg.connect(empty_db_url)
+    try:
+        before = [tuple(r) for r in await conn.fetch(keys)]
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            async with conn.transaction():
+                async with store.foreign_keys_checked_at_end(conn, ("holding", "product_event")) as applied:
+                    assert applied == ["holding", "product_event"]
+                    assert not await conn.fetch(keys)  # dropped while the block runs
+                    await conn.execute("INSERT INTO holding VALUES (424242, '2016-05-28', 'cco_fin')")
+        assert [tuple(r) for r in await conn.fetch(keys)] == before and len(before) == 4
+    finally:
+        await conn.close()
+    path = tmp_path / "train.csv"
+    export_santander(path, 300, 3, seed=9, chunk_size=300, workers=1)
+    loaded = await load_santander_file(path, url=empty_db_url, chunk_rows=400)
+    conn = await asyncpg.connect(empty_db_url)
+    try:
+        assert [tuple(r) for r in await conn.fetch(keys)] == before
+        assert await conn.fetchval("SELECT count(*) FROM holding") == loaded.counts["holding"] > 0
+        # A second load finds the tables full: the keys stay (nothing to drop), nothing added.
+        async with conn.transaction():
+            async with store.foreign_keys_checked_at_end(conn, ("holding", "product_event")) as applied:
+                assert applied == []
+    finally:
+        await conn.close()

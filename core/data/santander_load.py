@@ -91,7 +91,8 @@ async def load_santander_file(
         async with conn.transaction():
             dataset_id = await _dataset_id(conn, name, {"path": str(path), "limit": limit})
             report = LoadReport(path=str(path), dataset_id=dataset_id)
-            await _load_chunks(conn, path, cleaner, report, limit, strict, chunk_rows)
+            async with store.foreign_keys_checked_at_end(conn, ("holding", "product_event")):
+                await _load_chunks(conn, path, cleaner, report, limit, strict, chunk_rows)
             report.months = sorted(cleaner.months)
             if report.months:
                 await conn.execute(
