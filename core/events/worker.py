@@ -32,10 +32,6 @@ from core.events.topics import CLIENT_EVENTS, DEAD_LETTER
 from core.services.rescoring import ClientEvent, PoisonEvent, Rescorer
 
 log = logging.getLogger(__name__)
-# Topping a batch up (Worker._poll): each further poll waits at most GATHER_POLL_MS for more,
-# and the whole top-up at most GATHER_S, so a trickle of events is never held back long.
-GATHER_POLL_MS = 5
-GATHER_S = 0.05
 
 # Failures that say "a dependency is down", not "this message is bad".
 TRANSIENT: tuple[type[BaseException], ...] = (*DB_OUTAGES, KafkaError)
@@ -98,11 +94,12 @@ class Worker:
         """Consume until `stop` is set; the batch in hand is finished and committed first."""
         while not stop.is_set():
             try:
-                records = await self._poll()
+                batch = await self.consumer.getmany(timeout_ms=self.poll_ms, max_records=self.max_records)
             except KafkaError as exc:
                 log.warning("poll failed (%s); retrying", exc)
                 await asyncio.sleep(0.5)
                 continue
+            records = sorted((r for rs in batch.values() for r in rs), key=lambda r: (r.partition, r.offset))
             if not records:
                 self._measure_lag([], idle=True)
                 continue
@@ -116,25 +113,6 @@ class Worker:
             metrics.WORKER_BATCH_SECONDS.observe(time.perf_counter() - started)
             metrics.WORKER_BATCH_EVENTS.observe(len(records))
             self._measure_lag(records)
-
-    async def _poll(self) -> list[ConsumerRecord]:
-        """One batch: what the first poll brings, topped up while more keeps arriving.
-
-        A fetch returns what the broker hands over at once (the embedded broker: one producer
-        batch, ~50 events), and a batch's fixed cost (~0.2 s of features, pools and models)
-        dwarfs 50 events' own: under a backlog, batches of 50 capped one worker near 200
-        events/s. Topping up costs an idle stream one short empty poll (GATHER_POLL_MS)."""
-        batch = await self.consumer.getmany(timeout_ms=self.poll_ms, max_records=self.max_records)
-        records = [r for rs in batch.values() for r in rs]
-        deadline = time.perf_counter() + GATHER_S
-        while records and len(records) < self.max_records and time.perf_counter() < deadline:
-            more = await self.consumer.getmany(
-                timeout_ms=GATHER_POLL_MS, max_records=self.max_records - len(records)
-            )
-            if not more:
-                break
-            records += [r for rs in more.values() for r in rs]
-        return sorted(records, key=lambda r: (r.partition, r.offset))
 
     def _measure_lag(self, records: list[ConsumerRecord], idle: bool = False) -> None:
         """Consumer lag per owned partition (high water mark - next offset to consume), for
