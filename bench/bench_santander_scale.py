@@ -131,6 +131,8 @@ def main() -> None:
                 n = _number(r"([\d,]+) client-months", messages)
             if name == "recommend --all":
                 n = _number(r"stored ([\d,]+) recommendations", messages + out)
+            if name in ("export", "load", "load again"):  # the file's rows: newcomers join late
+                n = _number(r"([\d,]+) rows", messages + out) or n
             if name.startswith("load"):
                 r["written"] = " ".join((messages + out).split()).split("written ")[-1].split(";")[0]
             if name == "evaluate":
