@@ -304,6 +304,26 @@ async def _stage(conn) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+async def _empty_tables(conn, tables: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t for t in tables if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
+
+
+async def _drop_constraints(conn, table: str, kinds: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Drop `table`'s constraints of these kinds (pg_constraint.contype: p, u, f); returns the
+    statements that add them back with the same names and definitions."""
+    rows = await conn.fetch(
+        "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
+        "WHERE conrelid = $1::regclass AND contype::text = ANY($2::text[]) ORDER BY conname",
+        table,
+        list(kinds),
+    )
+    restore = []
+    for r in rows:
+        await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{r["conname"]}"')
+        restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{r["conname"]}" {r["def"]}')
+    return restore
+
+
 @asynccontextmanager
 async def foreign_keys_checked_at_end(conn, tables: tuple[str, ...]) -> AsyncIterator[list[str]]:  # type: ignore[no-untyped-def]
     """Inside the caller's transaction: the foreign keys of those `tables` that are empty are
@@ -318,17 +338,10 @@ async def foreign_keys_checked_at_end(conn, tables: tuple[str, ...]) -> AsyncIte
     them: a violation fails the whole load. Only empty tables: re-checking a table that
     already holds data would cost a scan of all of it, and the lock (the table is not
     readable until commit) is fine for a first load only. Yields the tables it applied to."""
-    empty = [t for t in tables if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
+    empty = await _empty_tables(conn, tables)
     restore: list[str] = []
     for table in empty:
-        rows = await conn.fetch(
-            "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
-            "WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname",
-            table,
-        )
-        for r in rows:
-            await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{r["conname"]}"')
-            restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{r["conname"]}" {r["def"]}')
+        restore += await _drop_constraints(conn, table, ("f",))
     yield empty
     for statement in restore:
         await conn.execute(statement)
@@ -357,20 +370,13 @@ async def bulk_load(conn, tables: tuple[str, ...] = ("operation",)) -> AsyncIter
     if superuser:
         await conn.execute("SET LOCAL session_replication_role = replica")
     rebuild: list[str] = []
-    empty = [t for t in tables if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
+    empty = await _empty_tables(conn, tables)
     bin_at_end = "operation" in empty
     if bin_at_end:
         await operation_bins.defer_binning(conn)
         empty.append("operation_month")  # empty too (the bins follow the operations)
     for table in empty:
-        rows = await conn.fetch(
-            "SELECT c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c "
-            "WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u')",
-            table,
-        )
-        for r in rows:
-            await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{r["conname"]}"')
-            rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{r["conname"]}" {r["def"]}')
+        rebuild += await _drop_constraints(conn, table, ("p", "u"))
         rows = await conn.fetch(
             "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def "
             "FROM pg_index i WHERE i.indrelid = $1::regclass "
