@@ -86,7 +86,7 @@ def _in_processes(
             if progress:
                 progress(int(done.value), len(ids))
         results = [f.result() for f in futures]
-    out: dict[str, float] = {k: sum(r[k] for r in results) for k in results[0]}
+    out: dict[str, float] = {k: round(sum(r[k] for r in results), 1) for k in results[0]}
     out["clients"] = len(ids)
     out["uplift_models"] = results[0]["uplift_models"]
     out["workers"] = len(ranges)
