@@ -167,12 +167,12 @@ async def test_a_first_load_checks_foreign_keys_once_at_the_end(empty_db_url: st
     conn = await asyncpg.connect(empty_db_url)
     try:
         before = [tuple(r) for r in await conn.fetch(keys)]
+        tables = ("holding", "product_event")
         with pytest.raises(asyncpg.ForeignKeyViolationError):
-            async with conn.transaction():
-                async with store.foreign_keys_checked_at_end(conn, ("holding", "product_event")) as applied:
-                    assert applied == ["holding", "product_event"]
-                    assert not await conn.fetch(keys)  # dropped while the block runs
-                    await conn.execute("INSERT INTO holding VALUES (424242, '2016-05-28', 'cco_fin')")
+            async with conn.transaction(), store.foreign_keys_checked_at_end(conn, tables) as applied:
+                assert applied == ["holding", "product_event"]
+                assert not await conn.fetch(keys)  # dropped while the block runs
+                await conn.execute("INSERT INTO holding VALUES (424242, '2016-05-28', 'cco_fin')")
         assert [tuple(r) for r in await conn.fetch(keys)] == before and len(before) == 4
     finally:
         await conn.close()
@@ -184,8 +184,7 @@ async def test_a_first_load_checks_foreign_keys_once_at_the_end(empty_db_url: st
         assert [tuple(r) for r in await conn.fetch(keys)] == before
         assert await conn.fetchval("SELECT count(*) FROM holding") == loaded.counts["holding"] > 0
         # A second load finds the tables full: the keys stay (nothing to drop), nothing added.
-        async with conn.transaction():
-            async with store.foreign_keys_checked_at_end(conn, ("holding", "product_event")) as applied:
-                assert applied == []
+        async with conn.transaction(), store.foreign_keys_checked_at_end(conn, tables) as applied:
+            assert applied == []
     finally:
         await conn.close()
