@@ -158,7 +158,7 @@ def empty_db_url(pg_admin_url: str) -> str:
 async def test_a_first_load_checks_foreign_keys_once_at_the_end(empty_db_url: str, tmp_path: Path) -> None:
     """Into empty tables the loader drops the foreign keys and adds them back, validated: the
     schema is the same afterwards, and a row referencing no client fails the whole block."""
-    from core.data import store
+    from core.data.bulk_load import foreign_keys_checked_at_end
 
     keys = (
         "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -169,7 +169,7 @@ async def test_a_first_load_checks_foreign_keys_once_at_the_end(empty_db_url: st
         before = [tuple(r) for r in await conn.fetch(keys)]
         tables = ("holding", "product_event")
         with pytest.raises(asyncpg.ForeignKeyViolationError):
-            async with conn.transaction(), store.foreign_keys_checked_at_end(conn, tables) as applied:
+            async with conn.transaction(), foreign_keys_checked_at_end(conn, tables) as applied:
                 assert applied == ["holding", "product_event"]
                 assert not await conn.fetch(keys)  # dropped while the block runs
                 await conn.execute("INSERT INTO holding VALUES (424242, '2016-05-28', 'cco_fin')")
@@ -184,7 +184,7 @@ async def test_a_first_load_checks_foreign_keys_once_at_the_end(empty_db_url: st
         assert [tuple(r) for r in await conn.fetch(keys)] == before
         assert await conn.fetchval("SELECT count(*) FROM holding") == loaded.counts["holding"] > 0
         # A second load finds the tables full: the keys stay (nothing to drop), nothing added.
-        async with conn.transaction(), store.foreign_keys_checked_at_end(conn, tables) as applied:
+        async with conn.transaction(), foreign_keys_checked_at_end(conn, tables) as applied:
             assert applied == []
     finally:
         await conn.close()

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from rich.progress import Progress
 
 from core.data import store
+from core.data.bulk_load import bulk_load
 from core.data.bundle import Bundle
 from core.data.simulator import month_dates, simulate
 from core.data.simulator.calibration import load_calibration
@@ -110,7 +111,7 @@ async def generate_to_db(
             path = out_dir / f"truth_dataset{dataset_id}_seed{seed}.parquet"
             writer = pq.ParquetWriter(path, TRUTH_SCHEMA, compression="zstd")
             try:
-                async with store.bulk_load(conn, BULK_TABLES):
+                async with bulk_load(conn, BULK_TABLES):
                     with Progress(disable=not show_progress, transient=True) as progress:
                         task = progress.add_task("generating clients", total=n_clients)
                         chunks = simulate(n_clients, n_months, seed, first_id, cal, chunk_size)

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core.data import store
+from core.data.bulk_load import foreign_keys_checked_at_end
 from core.data.bundle import Bundle
 from core.data.santander import MalformedRow, RawChunk, SantanderCleaner, read_chunks
 from core.db.urls import plain_url
@@ -91,7 +92,7 @@ async def load_santander_file(
         async with conn.transaction():
             dataset_id = await _dataset_id(conn, name, {"path": str(path), "limit": limit})
             report = LoadReport(path=str(path), dataset_id=dataset_id)
-            async with store.foreign_keys_checked_at_end(conn, ("holding", "product_event")):
+            async with foreign_keys_checked_at_end(conn, ("holding", "product_event")):
                 await _load_chunks(conn, path, cleaner, report, limit, strict, chunk_rows)
             report.months = sorted(cleaner.months)
             if report.months:
