@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -34,7 +35,7 @@ from core.explain import make_explainer
 from core.services.analytics import NotFound
 from core.services.explanations import decide_offers, explain_decisions
 from core.services.recommend import STRATEGY, score_clients
-from core.services.registry import load_latest
+from core.services.registry import latest_artifact, load_model_set
 
 
 async def recommend_all(
@@ -55,16 +56,20 @@ async def recommend_all(
     url = url or database_url()
     now = datetime.now(UTC)
     async with raw_connection(url) as conn:
-        if await load_latest(conn) is None:
+        # The folder, not the models: loading them here and again in each process (or again
+        # in _decide_range) took seconds; every process loads this one model set once.
+        folder = await latest_artifact(conn)
+        if folder is None:
             raise NotFound("no trained model set: run `recsys train` first")
         ids = [int(r["id"]) for r in await conn.fetch("SELECT id FROM client ORDER BY id")][:limit]
     if workers <= 1 or len(ids) < 2 * chunk_size:
-        return await _decide_range(url, ids, now, seed, chunk_size, progress)
-    return await asyncio.to_thread(_in_processes, url, ids, now, seed, chunk_size, workers, progress)
+        return await _decide_range(url, folder, ids, now, seed, chunk_size, progress)
+    return await asyncio.to_thread(_in_processes, url, folder, ids, now, seed, chunk_size, workers, progress)
 
 
 def _in_processes(
     url: str,
+    folder: Path,
     ids: list[int],
     now: datetime,
     seed: int,
@@ -80,7 +85,7 @@ def _in_processes(
     with concurrent.futures.ProcessPoolExecutor(
         len(ranges), mp_context=ctx, initializer=_child_init, initargs=(done,)
     ) as pool:
-        futures = [pool.submit(_child, url, r, now, seed, chunk_size) for r in ranges]
+        futures = [pool.submit(_child, url, folder, r, now, seed, chunk_size) for r in ranges]
         while not all(f.done() for f in futures):
             concurrent.futures.wait(futures, timeout=0.5)
             if progress:
@@ -101,7 +106,9 @@ def _child_init(done: Any) -> None:
     _done = done
 
 
-def _child(url: str, ids: list[int], now: datetime, seed: int, chunk_size: int) -> dict[str, float]:
+def _child(
+    url: str, folder: Path, ids: list[int], now: datetime, seed: int, chunk_size: int
+) -> dict[str, float]:
     last = 0
 
     def tick(n: int, _total: int) -> None:
@@ -110,11 +117,12 @@ def _child(url: str, ids: list[int], now: datetime, seed: int, chunk_size: int) 
             _done.value += n - last
         last = n
 
-    return asyncio.run(_decide_range(url, ids, now, seed, chunk_size, tick))
+    return asyncio.run(_decide_range(url, folder, ids, now, seed, chunk_size, tick))
 
 
 async def _decide_range(
     url: str,
+    folder: Path,
     ids: list[int],
     now: datetime,
     seed: int,
@@ -126,10 +134,8 @@ async def _decide_range(
     explainer = make_explainer()
     stored = with_offers = 0
     seconds = {"score": 0.0, "decide": 0.0, "store": 0.0}
+    models = load_model_set(folder)
     async with raw_connection(url) as conn:
-        models = await load_latest(conn)
-        if models is None:
-            raise NotFound("no trained model set: run `recsys train` first")
         for start in range(0, len(ids), chunk_size):
             chunk = ids[start : start + chunk_size]
             t = time.perf_counter()

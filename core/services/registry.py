@@ -149,8 +149,14 @@ async def latest_run(conn: asyncpg.Connection, kind: str) -> dict[str, Any] | No
     return out
 
 
-async def load_latest(conn: asyncpg.Connection) -> ModelSet | None:
+async def latest_artifact(conn: asyncpg.Connection) -> Path | None:
+    """The folder of the latest registered model set, when it is still on disk."""
     run = await latest_run(conn, KIND)
     if run is None or not run["artifact_path"] or not Path(run["artifact_path"]).exists():
         return None
-    return load_model_set(Path(run["artifact_path"]))
+    return Path(run["artifact_path"])
+
+
+async def load_latest(conn: asyncpg.Connection) -> ModelSet | None:
+    folder = await latest_artifact(conn)
+    return None if folder is None else load_model_set(folder)
