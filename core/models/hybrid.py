@@ -265,7 +265,7 @@ class HybridScorer:
     def predict_with_reasons(self, X: pd.DataFrame) -> tuple[np.ndarray, ReasonSource]:
         """predict_proba and the batch's reasons from one CatBoost pool: building a pool from
         ~400 pandas columns costs more than either model call on the serving path. Reasons
-        are worked out when asked for (ReasonSource.top), for the products actually offered."""
+        are worked out when asked for (ReasonSource.top_many), for the products actually offered."""
         if self.model_any is None:
             raise RuntimeError("HybridScorer is not fitted")
         pool = self._pool(X)

@@ -43,7 +43,6 @@ class ObliviousShap:
         # The (tree, level) pairs grouped by feature; int32 indexes halve the gather's traffic.
         self._tree = (order // depth).astype(np.intp)
         self._base = (self._tree * n_leaves * depth + order % depth).astype(np.int32)
-        self.n_classes = n_classes
 
     @classmethod
     def from_model(cls, model: CatBoost) -> ObliviousShap | None:

@@ -114,8 +114,9 @@ class ReasonSource:
         k = min(top, contrib.shape[1])
         # The top k by a partition, then only those k sorted; ties (which only zero
         # contributions have in practice, and those are not reasons) go to the lower column.
-        part = np.argpartition(-contrib, k - 1, axis=1)[:, :k] if k < contrib.shape[1] else None
-        if part is None:
+        if k < contrib.shape[1]:
+            part = np.argpartition(-contrib, k - 1, axis=1)[:, :k]
+        else:
             part = np.broadcast_to(np.arange(contrib.shape[1]), contrib.shape)
         picked = np.take_along_axis(contrib, part, axis=1)
         order = np.lexsort((part, -picked), axis=1)[:, :k]
