@@ -87,14 +87,19 @@ _CSV_CONVERT = {"true_values": ["t"], "false_values": ["f"], "strings_can_be_nul
 # rounded, as the cast did) and abs/spend/inflow are derived here. {source} is the bins
 # table, or, in live mode, the bins with the months after the cutoff folded into its month
 # (latest time clamped to its last instant), grouped again: the same bins as grouping the
-# clamped raw operations.
+# clamped raw operations. Only those months are grouped: the bins before the cutoff month are
+# one row per key already, and grouping them too (a sort of every bin of the batch, spilled
+# to disk at 500 clients) made this one query cost 0.3 s of a 500-event worker batch.
 _OPERATION_MONTHS_SQL = (
     "SELECT client_id, (date_part('year', month) * 12 + date_part('month', month) - 1)::int4 AS month, "
     "category, n, neg, pos, last_us FROM {source}"
 )
 _LIVE_BINS_SQL = (
-    "(SELECT client_id, least(month, ${k}::date) AS month, category, sum(n) AS n, sum(neg) AS neg, "
-    "sum(pos) AS pos, max(least(last_us, ${k2})) AS last_us FROM operation_month{where} GROUP BY 1, 2, 3) g"
+    "(SELECT client_id, month, category, n::int8 AS n, neg, pos, last_us "
+    "FROM operation_month{where} AND month < ${k}::date "
+    "UNION ALL SELECT client_id, ${k}::date AS month, category, sum(n) AS n, sum(neg) AS neg, "
+    "sum(pos) AS pos, max(least(last_us, ${k2})) AS last_us "
+    "FROM operation_month{where} AND month >= ${k}::date GROUP BY client_id, category) g"
 )
 _OPERATION_MONTHS_TYPES: dict[str, pa.DataType] = {
     "client_id": pa.int64(),
@@ -204,6 +209,7 @@ async def load_frames_db(
                 if live and cutoff is not None:
                     end = horizon(cutoff)["end"]
                     args += [month_start(month_index(cutoff)).date(), end.value // 1000 - 1]  # µs
+                    where = where or " WHERE true"
                     source = _LIVE_BINS_SQL.format(k=len(args) - 1, k2=len(args), where=where)
                 sql = _OPERATION_MONTHS_SQL.format(source=source)
                 table = _bin_sums(await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk))
