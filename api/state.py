@@ -42,6 +42,7 @@ class ModelCache:
         async with self._lock:
             if time.monotonic() - self._checked < self.refresh_s:
                 return self._models
+            from core.heap import freeze_loaded
             from core.services.registry import KIND, load_model_set
 
             async with self.db.connection() as conn:
@@ -54,6 +55,7 @@ class ModelCache:
                 path = Path(row["artifact_path"])
                 if path.exists():
                     self._models = await asyncio.to_thread(load_model_set, path)
+                    freeze_loaded()  # the model set out of full GC passes (core.heap)
                     self._run_id = row["id"]
                     log.info("serving model set %s", self._models.version)
             self._checked = time.monotonic()

@@ -96,6 +96,7 @@ async def run_worker(
 ) -> Worker:
     from core.events.worker import Worker, consumer_for
     from core.explain import make_explainer
+    from core.heap import freeze_loaded
     from core.services.registry import load_latest
     from core.services.rescoring import Rescorer
 
@@ -109,6 +110,7 @@ async def run_worker(
         if models is None:
             raise RuntimeError("no trained model set: run `recsys train` before starting a worker")
         rescorer = Rescorer(models, make_explainer(settings))
+        freeze_loaded()  # no full-collection pauses over the model set (core.heap)
         consumer = consumer_for(bootstrap, settings.worker_group)
         producer = producer_for(bootstrap)
         await consumer.start()
