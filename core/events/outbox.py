@@ -55,13 +55,19 @@ async def add_event(
 async def add_notification_events(conn: asyncpg.Connection, items: list[tuple[int, dict[str, Any]]]) -> None:
     """Queue stored notifications, given as (client id, notification) pairs, for the
     notifications topic (the API pushes each to its client's subscriptions). Same transaction
-    as the notification rows; one pipelined round trip for the worker's whole batch."""
-    await conn.executemany(
-        _INSERT,
-        [
-            (uuid.uuid4(), NOTIFICATIONS, str(int(cid)), NOTIFICATION_CREATED, json.dumps(n, default=str), 0)
-            for cid, n in items
-        ],
+    as the notification rows; one statement for the worker's whole batch (a statement per row
+    also fired the outbox trigger, and its NOTIFY, once per row)."""
+    if not items:
+        return
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, key, event_type, payload, attempts) "
+        "SELECT e, $1, k, $2, p, 0 FROM unnest($3::uuid[], $4::text[], $5::jsonb[]) "
+        "WITH ORDINALITY AS t(e, k, p, n) ORDER BY n",
+        NOTIFICATIONS,
+        NOTIFICATION_CREATED,
+        [uuid.uuid4() for _ in items],
+        [str(int(cid)) for cid, _ in items],
+        [json.dumps(n, default=str) for _, n in items],
     )
 
 

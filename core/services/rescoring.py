@@ -269,22 +269,18 @@ class Rescorer:
             [p.event.event_id for p in plans],
         )
         stored = {r["event_id"]: r for r in rows}
-        await conn.executemany(
+        await conn.execute(
             "INSERT INTO offer_log (client_id, product_code, shown_at, channel, strategy, assignment, arm, "
             "propensity, window_days, recommendation_id) "
-            "VALUES ($1, $2, $3, 'push', $4, $5, 'treatment', $6, 30, $7)",
-            [
-                (
-                    p.event.client_id,
-                    top["product_code"],
-                    now,
-                    STRATEGY,
-                    "random" if top.get("exploration") else "policy",
-                    float(top["propensity"]),
-                    rec_ids[p.event.event_id],
-                )
-                for p, top in zip(plans, tops, strict=True)
-            ],
+            "SELECT c, p, $1, 'push', $2, a, 'treatment', e, 30, r FROM unnest($3::bigint[], $4::text[], "
+            "$5::text[], $6::float8[], $7::bigint[]) WITH ORDINALITY AS t(c, p, a, e, r, n) ORDER BY n",
+            now,
+            STRATEGY,
+            [p.event.client_id for p in plans],
+            [top["product_code"] for top in tops],
+            ["random" if top.get("exploration") else "policy" for top in tops],
+            [float(top["propensity"]) for top in tops],
+            [rec_ids[p.event.event_id] for p in plans],
         )
         await add_notification_events(
             conn,
