@@ -27,6 +27,7 @@ from core.features import (
     training_frame,
 )
 from core.features.definitions import NEVER_MONTHS
+from core.features.frames import coerce_clients
 
 PRODUCTS = ("cco_fin", "recibo", "tjcr_fin")
 CUTOFF = date(2015, 6, 28)
@@ -598,10 +599,10 @@ async def test_db_and_parquet_match_pure(conn, db_url: str, tmp_path: Path) -> N
         ),
         cutoff,
     )
-    cid = int(expected["client_id"].iloc[3])
-    live = await build_features_db(conn, cutoff, [cid], live=True)
-    pd.testing.assert_frame_equal(live, expected[expected["client_id"] == cid].reset_index(drop=True))
-    assert live["op_salary_abs_1m"].iloc[0] > 1500  # later salaries folded into the month
+    cids = [int(c) for c in expected["client_id"].iloc[3:9]]  # several: the bins are grouped per client
+    live = await build_features_db(conn, cutoff, cids, live=True)
+    pd.testing.assert_frame_equal(live, expected[expected["client_id"].isin(cids)].reset_index(drop=True))
+    assert (live["op_salary_abs_1m"] > 1500).all()  # later salaries folded into the month
     counts = await export_parquet(db_url, tmp_path / "export")
     assert counts["clients"] == 60 and counts["operations"] == len(bundle.operations)
     assert counts["offers"] == len(bundle.offers) and (pure["offers_seen"] > 0).any()
@@ -635,3 +636,25 @@ def test_life_events_detected_from_feature_rows() -> None:
         }
     )
     assert detect_life_events(rows) == [{"car_purchase"}, {"relocation", "child", "salary_rise"}, set()]
+
+
+def test_coerce_clients_canonical_whatever_the_source() -> None:
+    """Hand-made or database frames give the same canonical clients: sorted by id, missing
+    flags False, numbers as float, missing categorical fields missing (the features write
+    them as "missing"), the province code a number."""
+    clients = random_frames(3).clients.iloc[::-1].reset_index(drop=True)  # ids descending
+    clients = clients.astype({"sex": object, "segment": "string", "province_code": object})
+    clients.loc[0, "sex"] = None
+    clients.loc[1, "segment"] = pd.NA
+    clients["province_code"] = ["28", None, 7]
+    clients["is_active"] = [True, None, False]
+    out = coerce_clients(clients)
+    assert out["id"].tolist() == sorted(clients["id"].tolist())
+    by_id = out.set_index("id")
+    first, second, third = (int(i) for i in clients["id"])
+    assert pd.isna(by_id.loc[first, "sex"]) and pd.isna(by_id.loc[second, "segment"])
+    assert by_id.loc[third, "sex"] == clients.loc[2, "sex"]
+    assert by_id.loc[first, "province_code"] == 28 and pd.isna(by_id.loc[second, "province_code"])
+    assert by_id.loc[third, "province_code"] == 7
+    assert [bool(by_id.loc[i, "is_active"]) for i in (first, second, third)] == [True, False, False]
+    assert out["is_active"].dtype == bool and out["age"].dtype == np.float64

