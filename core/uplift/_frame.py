@@ -59,9 +59,13 @@ class FrameEncoder:
             except (TypeError, ValueError):
                 out[:, numeric] = block.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)
         for col, mapping in self.categories.items():
-            j = self.columns.index(col)
-            coded = X[col].map(lambda v, m=mapping: m.get(v, UNKNOWN_CODE))
-            out[:, j] = coded.astype(float).fillna(UNKNOWN_CODE).to_numpy()
+            # A dict lookup per value over the column's objects: what Series.map with a lambda
+            # did, without its per-call pandas overhead (~1 ms per column, 9 columns, per
+            # model per batch). Missing values are not keys of the map: UNKNOWN_CODE.
+            values = X[col].to_numpy(dtype=object)
+            out[:, self.columns.index(col)] = np.fromiter(
+                (mapping.get(v, UNKNOWN_CODE) for v in values), dtype=np.float64, count=len(values)
+            )
         return out
 
 
