@@ -118,8 +118,12 @@ async def wait_processed(url: str, events: list[uuid.UUID], timeout: float) -> f
     raise SystemExit(f"not all {len(events)} events processed within {timeout:.0f} s")
 
 
-async def throughput(url: str, bootstrap: str, clients: list[int], n_events: int) -> tuple[float, int, int]:
-    """(events/s, distinct clients, notifications written) for n_events committed at once."""
+async def throughput(
+    url: str, bootstrap: str, clients: list[int], n_events: int, worker_pids: list[int], pgdata: str
+) -> tuple[float, int, int, dict[str, float]]:
+    """(events/s, distinct clients, notifications written, CPU ms per event by process group)
+    for n_events committed at once. The CPU split says where the two cores went: the
+    worker(s), PostgreSQL, this process (the relay and the load), and everything else."""
     import asyncpg
 
     from core.events.runtime import run_relay
@@ -130,7 +134,9 @@ async def throughput(url: str, bootstrap: str, clients: list[int], n_events: int
     picks = [clients[i % len(clients)] for i in range(n_events)]
     events = await insert_events(url, picks, one_tx=True)
     t0 = events[0][1]
+    before = _cpu(worker_pids, pgdata)
     t1 = await wait_processed(url, [e for e, _ in events], timeout=600)
+    after = _cpu(worker_pids, pgdata)
     stop.set()
     await relay
     conn = await asyncpg.connect(url)
@@ -140,7 +146,26 @@ async def throughput(url: str, bootstrap: str, clients: list[int], n_events: int
         )
     finally:
         await conn.close()
-    return n_events / (t1 - t0), len(set(picks)), int(notified)
+    used = {k: after[k] - before[k] for k in after}
+    cpu = {
+        "worker": used["workers"],
+        "postgres": used["postgres"],
+        "bench_and_relay": used["load_generator"],
+        "other": max(0.0, used["machine_busy"] - used["workers"] - used["postgres"] - used["load_generator"]),
+        "idle": used["machine_total"] - used["machine_busy"],
+    }
+    per_event = {k: round(v * 1000 / n_events, 3) for k, v in cpu.items()}
+    return n_events / (t1 - t0), len(set(picks)), int(notified), per_event
+
+
+def _cpu(worker_pids: list[int], pgdata: str) -> dict[str, float]:
+    """_measure.cpu_seconds with every worker process counted (their trees)."""
+    from _measure import cpu_seconds
+
+    parts = [cpu_seconds(pid, pgdata) for pid in worker_pids]
+    out = dict(parts[0])
+    out["workers"] = sum(p["api"] for p in parts)
+    return out
 
 
 async def latency(url: str, bootstrap: str, clients: list[int], rate: float, seconds: float) -> list[float]:
@@ -256,7 +281,10 @@ def main() -> None:
         os.environ["WORKER_GROUP"] = env["WORKER_GROUP"]
         procs = start_workers(n_workers, env, home)
         try:
-            eps, distinct, notified = asyncio.run(throughput(url, bootstrap, every, args.events))
+            pids = [proc.pid for proc, _ in procs]
+            eps, distinct, notified, cpu = asyncio.run(
+                throughput(url, bootstrap, every, args.events, pids, str(home / "pgdata"))
+            )
             fresh = clients[used : used + int(args.rate * args.seconds)]
             used += len(fresh)
             lat = asyncio.run(latency(url, bootstrap, fresh, args.rate, args.seconds))
@@ -266,7 +294,10 @@ def main() -> None:
             f"workers={n_workers}: {eps:,.0f} events/s sustained ({args.events} events on {distinct} "
             f"clients, {notified} notifications); "
             f"latency commit->notification at {args.rate:.0f}/s: p50 {pct(lat, 50) * 1000:.0f} ms, "
-            f"p95 {pct(lat, 95) * 1000:.0f} ms, max {max(lat, default=float('nan')) * 1000:.0f} ms"
+            f"p95 {pct(lat, 95) * 1000:.0f} ms, max {max(lat, default=float('nan')) * 1000:.0f} ms\n"
+            f"  CPU ms per event while the {args.events} were processed ({os.cpu_count()} cores = "
+            f"{(os.cpu_count() or 1) * 1000 / eps:.2f} ms of core time per event at this rate): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
         )
         results[n_workers] = {
             "events_per_s": round(eps, 1),
@@ -277,6 +308,7 @@ def main() -> None:
             "distinct_clients": distinct,
             "notifications": notified,
             "latency_samples": len(lat),
+            "cpu_ms_per_event": cpu,
         }
     if args.json:
         one = results[1]
@@ -287,6 +319,7 @@ def main() -> None:
             "max_ms": one["max_ms"],
             "distinct_clients": one["distinct_clients"],
             "latency_samples": one["latency_samples"],
+            "cpu_ms_per_event": one["cpu_ms_per_event"],
             "rate_per_s": args.rate,
             "workers": {str(n): r for n, r in results.items()},
         }
