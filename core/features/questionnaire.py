@@ -60,8 +60,11 @@ def questionnaire_features(clients: pd.DataFrame, m: int) -> dict[str, np.ndarra
         "is_primary": (clients["primary_status"].to_numpy(dtype=np.float64) == 1).astype(np.int8),
     }
     for col in CATEGORICAL_FIELDS:
-        values = clients[col]
-        out[col] = values.where(values.notna(), MISSING).astype(str).to_numpy(dtype=object)
+        # numpy, not Series.where/astype: ~1.5 ms per field whatever the rows, on every batch
+        values = clients[col].to_numpy(dtype=object)
+        text = values.astype(str).astype(object)
+        text[pd.isna(values)] = MISSING
+        out[col] = text
     for col in FLAG_FIELDS:
         out[col] = clients[col].to_numpy(dtype=bool).astype(np.int8)
     return out
