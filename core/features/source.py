@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from core.db.literals import inline
 from core.features.clustering import ClusterModel
 from core.features.definitions import CATEGORICAL_FIELDS, FLAG_FIELDS, horizon, month_index, month_start
 from core.features.frames import FeatureFrames
@@ -167,13 +168,14 @@ async def _copy_table(
     """COPY a query's rows as CSV and parse them with pyarrow. `bulk` (a whole table):
     through a temporary file, so the CSV text never sits in memory next to its parse."""
     convert = pacsv.ConvertOptions(column_types=types, **_CSV_CONVERT)
+    sql = inline(sql, args)  # no server round trips to inline them (core.db.literals)
     if not bulk:
         buf = io.BytesIO()
-        await conn.copy_from_query(sql, *args, output=buf, format="csv", header=True)
+        await conn.copy_from_query(sql, output=buf, format="csv", header=True)
         buf.seek(0)
         return pacsv.read_csv(buf, convert_options=convert)
     with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
-        await conn.copy_from_query(sql, *args, output=tmp.name, format="csv", header=True)
+        await conn.copy_from_query(sql, output=tmp.name, format="csv", header=True)
         return pacsv.read_csv(tmp.name, convert_options=convert)
 
 
