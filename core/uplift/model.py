@@ -44,6 +44,12 @@ from core.uplift.propensity import PropensityModel, arm_propensities, overlap_re
 
 SELECTION_MAX_DEPTH = 4
 
+# The column selection in predict leaves a Fortran-ordered matrix. CatBoost builds each of its
+# pools (three per model per batch) from a C-ordered one of a few rows 2.5x faster (~0.8 vs
+# ~2 ms), while from hundreds of rows the Fortran order is faster (500 rows, both uplift
+# models: 79 vs 109 ms with the copy). Same values either way.
+SMALL_BATCH_ROWS = 32
+
 
 class UpliftModel:
     """Fit once on (X, arm, converted[, logged propensity]); predict p_control and uplift_<arm>."""
@@ -286,6 +292,8 @@ class UpliftModel:
         """Columns p_control and uplift_<arm> (0 for skipped arms), indexed like X."""
         active = getattr(self, "active_columns_", slice(None))  # models saved before it: all columns
         Xm = self.encoder_.transform(X)[:, active]
+        if len(Xm) <= SMALL_BATCH_ROWS:
+            Xm = np.ascontiguousarray(Xm)  # see SMALL_BATCH_ROWS
         out = pd.DataFrame(index=X.index)
         if self._meta is None:
             out["p_control"] = self._control_model.predict_proba(Xm)[:, 1]
