@@ -92,8 +92,8 @@ def _assemble(columns: dict[str, np.ndarray], order: list[str], cats: set[str]) 
     about 10 ms whatever the rows on a worker batch of a few clients (build 56-64 -> 50-51 ms
     at 5 clients, 94-99 -> 75-85 ms at 500), and a per-column astype would leave one pandas
     block per column, which every later column selection (model pools, uplift encoders)
-    pays for. The categorical columns are plain
-    Python strings (object dtype) whatever pandas would infer from the values.
+    pays for. The categorical columns are plain Python strings (object dtype) whatever
+    pandas would infer from the values.
     """
     groups: dict[tuple[str, bool], list[str]] = {}
     for name in order:
@@ -104,10 +104,8 @@ def _assemble(columns: dict[str, np.ndarray], order: list[str], cats: set[str]) 
     for (_, is_cat), names in groups.items():
         # (columns x rows), pandas' own block layout: the frame wraps its transpose uncopied
         block = np.vstack([np.asarray(columns[c]).reshape(1, -1) for c in names])
-        if is_cat:
-            parts.append(pd.DataFrame(block.astype(object).T, columns=names, copy=False).astype(object))
-        else:
-            parts.append(pd.DataFrame(block.T, columns=names, copy=False))
+        part = pd.DataFrame(block.T, columns=names, copy=False)
+        parts.append(part.astype(object) if is_cat else part)
     return pd.concat(parts, axis=1)[order]
 
 

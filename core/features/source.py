@@ -90,7 +90,8 @@ _CSV_CONVERT = {"true_values": ["t"], "false_values": ["f"], "strings_can_be_nul
 # (latest time clamped to its last instant), grouped again: the same bins as grouping the
 # clamped raw operations. Only those months are grouped: the bins before the cutoff month are
 # one row per key already, and grouping them too (a sort of every bin of the batch, spilled
-# to disk at 500 clients) made this one query cost 0.3 s of a 500-event worker batch.
+# to disk at 500 clients) made this one query cost 0.3 s of a 500-event worker batch. The
+# month tests are appended with AND: a cutoff's {where} always holds its lower bound.
 _OPERATION_MONTHS_SQL = (
     "SELECT client_id, (date_part('year', month) * 12 + date_part('month', month) - 1)::int4 AS month, "
     "category, n, neg, pos, last_us FROM {source}"
@@ -211,7 +212,6 @@ async def load_frames_db(
                 if live and cutoff is not None:
                     end = horizon(cutoff)["end"]
                     args += [month_start(month_index(cutoff)).date(), end.value // 1000 - 1]  # µs
-                    where = where or " WHERE true"
                     source = _LIVE_BINS_SQL.format(k=len(args) - 1, k2=len(args), where=where)
                 sql = _OPERATION_MONTHS_SQL.format(source=source)
                 table = _bin_sums(await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk))
