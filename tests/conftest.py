@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,11 +23,28 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SANTANDER_SAMPLE = SHARED_DATA / "santander" / "train_ver2_sample_10k.csv"
 
 
+def scratch_home(prefix: str) -> Path:
+    """A fresh state folder under /tmp, readable by the embedded PostgreSQL's user.
+
+    Short path: the server's unix socket lives in the data folder (108-byte limit). Whoever
+    makes one removes it (`remove_home`): a session's folder holds half a gigabyte of database
+    and broker log, and CI machines share /tmp between runs; leaked folders once filled one.
+    """
+    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    home.chmod(0o755)
+    return home
+
+
+def remove_home(home: Path) -> None:
+    """Remove a scratch state folder once its servers are stopped."""
+    shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def recsys_home() -> Iterator[Path]:
-    # Short path: the server's unix socket lives in the data folder (108-byte limit).
-    home = Path(tempfile.mkdtemp(prefix="rs-", dir="/tmp"))
-    home.chmod(0o755)
+    """The session's state folder; its database and broker fixtures depend on it, so they are
+    stopped before it is removed."""
+    home = scratch_home("rs-")
     old = os.environ.get("RECSYS_HOME")
     os.environ["RECSYS_HOME"] = str(home)
     yield home
@@ -34,6 +52,7 @@ def recsys_home() -> Iterator[Path]:
         os.environ.pop("RECSYS_HOME", None)
     else:
         os.environ["RECSYS_HOME"] = old
+    remove_home(home)
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import psutil
 
 from core.db.embedded import socket_host
 from core.settings import Settings
+from tests.conftest import remove_home, scratch_home
 
 
 def _postgres_for(pgdata: Path) -> list[psutil.Process]:
@@ -38,10 +38,15 @@ def _url_in_subprocess(home: Path) -> str:
 
 
 def test_two_state_folders_never_share_a_server_and_servers_stop() -> None:
-    a = Path(tempfile.mkdtemp(prefix="rsa-", dir="/tmp"))
-    b = Path(tempfile.mkdtemp(prefix="rsb-", dir="/tmp"))
-    for home in (a, b):
-        home.chmod(0o755)
+    a, b = scratch_home("rsa-"), scratch_home("rsb-")
+    try:
+        _separate_servers(a, b)
+    finally:
+        remove_home(a)
+        remove_home(b)
+
+
+def _separate_servers(a: Path, b: Path) -> None:
     url_a, url_b = _url_in_subprocess(a), _url_in_subprocess(b)
     assert url_a.endswith("/recsys?host=" + socket_host(url_a))
     assert socket_host(url_a) != socket_host(url_b)

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from core.events.broker import embedded_broker_running
+from tests.conftest import remove_home, scratch_home
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -28,8 +28,14 @@ def _free_port() -> int:
 def test_up_serves_the_api_with_relay_and_worker_then_stops_everything(trained_db: str) -> None:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         pytest.skip("checks the embedded broker's life cycle")
-    home = Path(tempfile.mkdtemp(prefix="rsu-", dir="/tmp"))
-    home.chmod(0o755)
+    home = scratch_home("rsu-")
+    try:
+        _up_serves_and_stops(home, trained_db)
+    finally:
+        remove_home(home)
+
+
+def _up_serves_and_stops(home: Path, trained_db: str) -> None:
     port = _free_port()
     env = {
         **os.environ,
