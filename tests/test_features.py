@@ -544,7 +544,10 @@ def test_clustering_deterministic_and_criterion(tmp_path: Path) -> None:
     assert (a.predict(base) == b.predict(base)).all()
     loaded = load_clusters(a.save(tmp_path / "clusters.pkl"))
     with_c = build_features(frames, "2015-12-28", products=PRODUCTS, clusters=loaded)
-    assert (with_c["cluster"] == a.labels(base)).all()
+    assert (with_c["cluster"] == a.labels(base)).all()  # labelled from the columns, or the frame
+    assert with_c.columns[-1] == "cluster" and with_c["cluster"].dtype == object
+    assert {type(v) for v in with_c["cluster"]} == {str}
+    assert a.labels({c: base[c].to_numpy() for c in base.columns}).tolist() == a.labels(base).tolist()
     one = build_features(frames, "2015-12-28", client_ids=[42], products=PRODUCTS, clusters=loaded)
     assert one["cluster"].iloc[0] == with_c.loc[with_c["client_id"] == 42, "cluster"].iloc[0]
 

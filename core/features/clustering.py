@@ -14,11 +14,13 @@ category, log1p of 6-month spend, inflow and operation count, salary months, pro
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
@@ -35,12 +37,20 @@ PLAIN_COLUMNS = ["salary_months_6m", "n_held_l0"]
 BEHAVIOUR_COLUMNS = [*SHARE_COLUMNS, *LOG_COLUMNS, *PLAIN_COLUMNS]
 
 
-def behaviour_matrix(features: pd.DataFrame) -> np.ndarray:
-    """The clustering inputs from a feature frame (before scaling)."""
-    shares = features[SHARE_COLUMNS].to_numpy(dtype=np.float64)
-    logs = np.log1p(np.clip(features[LOG_COLUMNS].to_numpy(dtype=np.float64), 0, None))
-    plain = features[PLAIN_COLUMNS].to_numpy(dtype=np.float64)
-    return np.hstack([shares, logs, plain])
+def behaviour_matrix(features: pd.DataFrame | Mapping[str, ArrayLike]) -> np.ndarray:
+    """The clustering inputs (before scaling) from a feature frame, or from the pipeline's
+    columns before they become one.
+
+    Why column by column: selecting 18 columns of a ~700-column frame with a list costs
+    about 3 ms whatever the rows, every worker batch; the pipeline now clusters its columns
+    before assembling the frame, and 18 array reads cost a fraction of that.
+    """
+
+    def block(names: list[str]) -> np.ndarray:
+        return np.column_stack([np.asarray(features[c], dtype=np.float64) for c in names])
+
+    logs = np.log1p(np.clip(block(LOG_COLUMNS), 0, None))
+    return np.hstack([block(SHARE_COLUMNS), logs, block(PLAIN_COLUMNS)])
 
 
 @dataclass
@@ -53,13 +63,13 @@ class ClusterModel:
     seed: int
     scores: dict[int, float] = field(default_factory=dict)
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        if len(features) == 0:
+    def predict(self, features: pd.DataFrame | Mapping[str, ArrayLike]) -> np.ndarray:
+        x = behaviour_matrix(features)
+        if len(x) == 0:
             return np.zeros(0, dtype=np.int64)
-        x = self.scaler.transform(behaviour_matrix(features))
-        return self.kmeans.predict(x).astype(np.int64)
+        return self.kmeans.predict(self.scaler.transform(x)).astype(np.int64)
 
-    def labels(self, features: pd.DataFrame) -> np.ndarray:
+    def labels(self, features: pd.DataFrame | Mapping[str, ArrayLike]) -> np.ndarray:
         """Cluster ids as strings ('c0'..), a categorical feature for CatBoost."""
         return np.array([f"c{i}" for i in self.predict(features)], dtype=object)
 

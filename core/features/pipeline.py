@@ -78,11 +78,11 @@ def build_features(
         offers = coerce_offers(offers)  # uncoerced frames
     columns.update(offer_features(offers, ids, m, products))
     columns.update(season_features(m, len(ids)))
-    out = _assemble(columns, [*KEY_COLUMNS, *feature_columns(products)], set(categorical_columns()))
-    if clusters is not None:
-        labels = pd.Series(clusters.labels(out), dtype=object, name=CLUSTER_COLUMN)
-        out = pd.concat([out, labels], axis=1)
-    return out
+    order = [*KEY_COLUMNS, *feature_columns(products)]
+    if clusters is not None:  # from the columns: cheaper than from the assembled frame
+        columns[CLUSTER_COLUMN] = clusters.labels(columns)
+        order.append(CLUSTER_COLUMN)
+    return _assemble(columns, order, {*categorical_columns(), CLUSTER_COLUMN})
 
 
 def _assemble(columns: dict[str, np.ndarray], order: list[str], cats: set[str]) -> pd.DataFrame:
