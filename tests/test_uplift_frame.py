@@ -41,3 +41,21 @@ def test_a_column_seen_at_fit_must_be_there() -> None:
     enc = FrameEncoder().fit(pd.DataFrame({"x": [1.0], "s": ["a"]}))
     with pytest.raises(KeyError, match="missing"):
         enc.transform(pd.DataFrame({"x": [1.0]}))
+
+
+def test_positions_follow_each_frames_columns_and_are_not_pickled() -> None:
+    """The encoder keeps where its columns sat in the last frame; a frame with its columns in
+    another order (or another set) must be read by name again, not by the kept positions."""
+    import pickle
+
+    enc = FrameEncoder().fit(pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0], "s": ["a", "b"]}))
+    first = enc.transform(pd.DataFrame({"x": [1.0], "y": [3.0], "s": ["b"]}))
+    swapped = enc.transform(pd.DataFrame({"s": ["b"], "extra": [9.0], "y": [1.0], "x": [3.0]}))
+    col = {c: enc.columns.index(c) for c in enc.columns}
+    assert first[0, col["x"]] == 1.0 and first[0, col["y"]] == 3.0
+    assert swapped[0, col["x"]] == 3.0 and swapped[0, col["y"]] == 1.0 and swapped[0, col["s"]] == 1.0
+    copy = pickle.loads(pickle.dumps(enc))
+    assert "_cached_positions" in enc.__dict__ and "_cached_positions" not in copy.__dict__
+    assert copy == enc
+    with pytest.raises(KeyError, match="missing"):  # and a frame lacking one still raises
+        enc.transform(pd.DataFrame({"x": [1.0], "s": ["a"]}))
