@@ -311,3 +311,19 @@ def test_sample_per_product_caps_each_product_uniformly() -> None:
         assert abs((sample[col] == big[col].iloc[0]).mean() - (big[col] == big[col].iloc[0]).mean()) < 0.02
     assert out.index.isin(offers.index).all() and out.index.is_unique
     assert sample_per_product(offers, 0) is offers
+
+
+def test_compiled_small_batches_predict_as_catboost(x_model: UpliftModel, fresh: tuple) -> None:
+    """The serving path's compiled copy (numpy trees up to SMALL_BATCH_ROWS rows) gives the
+    uplift model's own predictions, and larger batches are untouched."""
+    import pickle
+
+    from core.uplift.model import SMALL_BATCH_ROWS
+
+    X = fresh[0]
+    compiled = pickle.loads(pickle.dumps(x_model))
+    assert compiled.compile_small_batches() >= 4  # X-learner: two outcome, two effect models per arm
+    for rows in (X.iloc[:1], X.iloc[5:10], X.iloc[:SMALL_BATCH_ROWS]):
+        np.testing.assert_allclose(compiled.predict(rows), x_model.predict(rows), rtol=0, atol=1e-12)
+    big = X.iloc[: SMALL_BATCH_ROWS + 1]
+    assert np.array_equal(compiled.predict(big).to_numpy(), x_model.predict(big).to_numpy())

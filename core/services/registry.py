@@ -80,6 +80,9 @@ class ModelSet:
 def load_model_set(folder: Path) -> ModelSet:
     """Load a model set saved by ModelSet.save (our own, locally produced artifacts)."""
     meta = json.loads((folder / "modelset.json").read_text())
+    uplift = pickle.loads((folder / "uplift.pkl").read_bytes()) if (folder / "uplift.pkl").exists() else {}  # noqa: S301
+    for model in uplift.values():
+        model.compile_small_batches()  # the serving path's few-client batches (fast_trees)
     return ModelSet(
         version=meta["version"],
         products=tuple(meta["products"]),
@@ -89,7 +92,7 @@ def load_model_set(folder: Path) -> ModelSet:
         baselines=pickle.loads((folder / "baselines.pkl").read_bytes()),  # noqa: S301
         serve_cutoff=meta["serve_cutoff"],
         folder=folder,
-        uplift=pickle.loads((folder / "uplift.pkl").read_bytes()) if (folder / "uplift.pkl").exists() else {},  # noqa: S301
+        uplift=uplift,
     )
 
 

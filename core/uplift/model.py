@@ -39,6 +39,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from core.uplift._frame import FrameEncoder
 from core.uplift._learners import BASES, LEARNERS, BaseSpec, MetaLearner, feature_fraction
 from core.uplift._selection import describe, oof_uplift
+from core.uplift.fast_trees import compile_small_batches
 from core.uplift.metrics import auuc, qini_coefficient
 from core.uplift.propensity import PropensityModel, arm_propensities, overlap_report
 
@@ -308,6 +309,17 @@ class UpliftModel:
         for arm in self.arms_:
             out[f"uplift_{arm}"] = uplift[:, fitted[arm]] if arm in fitted else 0.0
         return out
+
+    def compile_small_batches(self) -> int:
+        """Answer batches of up to SMALL_BATCH_ROWS rows from numpy copies of the CatBoost
+        base models' trees (core.uplift.fast_trees): the serving path's few-client batches.
+        Call once after loading a fitted model; returns how many models were compiled."""
+        memo: dict[int, Any] = {}
+        count = compile_small_batches(self, SMALL_BATCH_ROWS, memo)
+        for part in (getattr(self._meta, "model", None), getattr(self, "propensity_model_", None)):
+            if part is not None:
+                count += compile_small_batches(part, SMALL_BATCH_ROWS, memo)
+        return count
 
     def predict_arm(self, X: pd.DataFrame, arm: str) -> pd.Series:
         """Predicted uplift of one arm (KeyError for an arm not seen at fit)."""
