@@ -661,3 +661,28 @@ def test_coerce_clients_canonical_whatever_the_source() -> None:
     assert by_id.loc[third, "province_code"] == 7
     assert [bool(by_id.loc[i, "is_active"]) for i in (first, second, third)] == [True, False, False]
     assert out["is_active"].dtype == bool and out["age"].dtype == np.float64
+
+
+def test_assembled_frame_equals_a_plain_one() -> None:
+    """_assemble (blocks per dtype placed at their columns' positions) gives the frame the
+    plain constructor gives: same order, dtypes and values; categoricals as Python strings."""
+    from core.features.pipeline import _assemble
+
+    rng = np.random.default_rng(5)
+    n = 7
+    columns = {
+        "a": rng.normal(size=n),
+        "cat1": np.array(["x", None, "y", "x", "z", "y", "x"], dtype=object),
+        "b": rng.integers(0, 9, n).astype(np.int8),
+        "c": rng.normal(size=n),
+        "cat2": np.array(list("pqrpqrp")),  # numpy strings: still Python str objects
+        "d": rng.integers(0, 900, n).astype(np.int16),
+        "when": np.full(n, np.datetime64("2015-06-01", "us")),
+    }
+    order = ["when", "cat2", "a", "d", "b", "cat1", "c"]
+    got = _assemble(columns, order, {"cat1", "cat2"})
+    want = pd.DataFrame({c: columns[c] for c in order})
+    want["cat1"], want["cat2"] = want["cat1"].astype(object), want["cat2"].astype(object)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert list(got.columns) == order and {type(v) for v in got["cat2"]} == {str}
+    assert got._mgr.nblocks == 5  # one block per dtype (5 here), not one per column
