@@ -24,6 +24,7 @@ differently).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,8 @@ class FeatureFrames:
         )
         return FeatureFrames(
             clients=coerce_clients(self.clients),
-            holdings=_coerce_monthly(self.holdings, HOLDING_FIELDS),
-            events=_coerce_monthly(self.events, EVENT_FIELDS),
+            holdings=coerce_monthly(self.holdings, HOLDING_FIELDS),
+            events=coerce_monthly(self.events, EVENT_FIELDS),
             operations=operations,
             operation_months=months,
             offers=coerce_offers(self.offers),
@@ -101,21 +102,32 @@ def coerce_clients(frame: pd.DataFrame) -> pd.DataFrame:
         if col == "province_code":  # numeric code in the table, a label for the model
             values = pd.to_numeric(values, errors="coerce").astype("Int64")
         cols[col] = values.to_numpy(dtype=object, na_value=None)
-    order = np.argsort(ids, kind="stable")
+    return clients_frame(cols)
+
+
+def clients_frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The canonical clients frame from its canonical columns (coerce_clients' arrays, or
+    core.features.arrow_frames'), rows sorted by id. One constructor for both sources, so
+    pandas infers the same dtypes from the same arrays."""
+    order = np.argsort(cols["id"], kind="stable")
     return pd.DataFrame({name: values[order] for name, values in cols.items()})
 
 
-def _coerce_monthly(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {
-            "client_id": frame["client_id"].astype("int64").to_numpy(),
-            "month": _dates(frame["month"]).to_numpy(),
-            "product_code": frame["product_code"].astype(str).to_numpy(),
-        }
+def coerce_monthly(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    return monthly_frame(
+        frame["client_id"].astype("int64").to_numpy(),
+        _dates(frame["month"]).to_numpy(),
+        frame["product_code"].astype(str).to_numpy(),
+        frame["kind"].astype(str).to_numpy() if "kind" in cols else None,
     )
-    if "kind" in cols:
-        out["kind"] = frame["kind"].astype(str).to_numpy()
-    return out
+
+
+def monthly_frame(
+    client_id: np.ndarray, month: np.ndarray, product_code: np.ndarray, kind: np.ndarray | None
+) -> pd.DataFrame:
+    """Canonical holdings (kind None) or product events from canonical columns."""
+    out = {"client_id": client_id, "month": month, "product_code": product_code}
+    return pd.DataFrame(out if kind is None else {**out, "kind": kind})
 
 
 def canonical_category(category: pd.Series) -> pd.Series:
@@ -199,18 +211,23 @@ def coerce_operation_months(frame: pd.DataFrame) -> pd.DataFrame:
     missing = set(OPERATION_MONTH_FIELDS) - set(frame.columns)
     if missing:
         raise ValueError(f"operation_months frame lacks {sorted(missing)}")
-    category = canonical_category(frame["category"])
-    return pd.DataFrame(
+    return operation_months_frame(
         {
             "client_id": frame["client_id"].to_numpy(dtype=np.int64),
             "month": frame["month"].to_numpy(dtype=np.int32),
-            "category": category.array,
+            "category": canonical_category(frame["category"]).array,
             "n": frame["n"].to_numpy(dtype=np.int32),
             **{c: frame[c].to_numpy(dtype=np.float64) for c in ("abs", "spend", "inflow")},
             "last_us": frame["last_us"].to_numpy(dtype=np.int64),
-        },
-        copy=False,  # canonical columns are views, not a second copy of ~20M bins (100k clients)
+        }
     )
+
+
+def operation_months_frame(cols: dict[str, Any]) -> pd.DataFrame:
+    """Canonical bins from canonical columns (OPERATION_MONTH_FIELDS, category a
+    CATEGORY_DTYPE Categorical)."""
+    # copy=False: canonical columns are views, not a second copy of ~20M bins (100k clients)
+    return pd.DataFrame({c: cols[c] for c in OPERATION_MONTH_FIELDS}, copy=False)
 
 
 def _utc_us(values: pd.Series) -> pd.Series:
@@ -233,7 +250,7 @@ def coerce_offers(frame: pd.DataFrame) -> pd.DataFrame:
     converted = frame["converted"] if "converted" in frame.columns else pd.Series(False, index=frame.index)
     outcome = frame["outcome_at"] if "outcome_at" in frame.columns else pd.Series(pd.NaT, index=frame.index)
     window = frame["window_days"] if "window_days" in frame.columns else pd.Series(30, index=frame.index)
-    return pd.DataFrame(
+    return offers_frame(
         {
             "client_id": frame["client_id"].to_numpy(dtype=np.int64),
             "product_code": frame["product_code"].astype(str).to_numpy(),
@@ -244,6 +261,11 @@ def coerce_offers(frame: pd.DataFrame) -> pd.DataFrame:
             "window_days": pd.to_numeric(window, errors="coerce").fillna(30).to_numpy(dtype=np.int64),
         }
     )
+
+
+def offers_frame(cols: dict[str, Any]) -> pd.DataFrame:
+    """Canonical offers from canonical columns (OFFER_FIELDS; times as UTC µs DatetimeArrays)."""
+    return pd.DataFrame({c: cols[c] for c in OFFER_FIELDS})
 
 
 def from_bundle(bundle: object) -> FeatureFrames:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,18 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from core.db.literals import inline
+from core.features import arrow_frames
 from core.features.clustering import ClusterModel
 from core.features.definitions import CATEGORICAL_FIELDS, FLAG_FIELDS, horizon, month_index, month_start
-from core.features.frames import FeatureFrames
+from core.features.frames import (
+    EVENT_FIELDS,
+    HOLDING_FIELDS,
+    FeatureFrames,
+    coerce_clients,
+    coerce_monthly,
+    coerce_offers,
+    coerce_operation_months,
+)
 from core.features.pipeline import Cutoff, build_features
 
 _CLIENT_SQL = (
@@ -44,7 +53,18 @@ _CLIENT_SQL = (
 )
 _TABLES: dict[str, tuple[str, str, dict[str, pa.DataType]]] = {
     # name: (select, time column for the horizon filter, arrow types)
-    "clients": (_CLIENT_SQL, "", {"id": pa.int64(), "province_code": pa.int64()}),
+    # The text fields are read as text: inferred, a column of digits ("1") became int64 and,
+    # with a NULL beside it in the batch, float64 ("1.0" once a feature), so a client's
+    # features depended on who else was in the batch.
+    "clients": (
+        _CLIENT_SQL,
+        "",
+        {
+            "id": pa.int64(),
+            "province_code": pa.int64(),
+            **{name: pa.string() for name in CATEGORICAL_FIELDS if name != "province_code"},
+        },
+    ),
     "holdings": (
         "SELECT client_id, month, product_code FROM holding",
         "month",
@@ -199,31 +219,77 @@ async def load_frames_db(
     ids = None if client_ids is None else [int(i) for i in client_ids]
     bulk = ids is None
     try:
+        if ids is not None:  # a few clients (serving), or chunks of a batch run
+            return await _load_canonical(conn, cutoff, ids, live)
         parts: dict[str, pd.DataFrame] = {}
-        for name, (select, _, types) in _TABLES.items():
-            # operations are read as their monthly bins (the operation_month table)
-            where, args = _where(
-                "operation_months" if name == "operations" else name, cutoff, ids is not None, live
-            )
-            if ids is not None:
-                args.append(ids)
+        for name in _TABLES:
+            table = await _read_table(conn, name, cutoff, ids, live, bulk)
             if name == "operations":
-                source = f"operation_month{where}"
-                if live and cutoff is not None:
-                    end = horizon(cutoff)["end"]
-                    args += [month_start(month_index(cutoff)).date(), end.value // 1000 - 1]  # µs
-                    source = _LIVE_BINS_SQL.format(k=len(args) - 1, k2=len(args), where=where)
-                sql = _OPERATION_MONTHS_SQL.format(source=source)
-                table = _bin_sums(await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk))
                 # Column by column, freeing Arrow's buffers as it goes: no second copy of the bins.
                 parts["operation_months"] = table.to_pandas(split_blocks=True, self_destruct=True)
-                del table
-                continue
-            parts[name] = _to_frame(await _copy_table(conn, select + where, args, types, bulk))
+            else:
+                parts[name] = _to_frame(table)
+            del table
     finally:
         if isinstance(db, str):
             await conn.close()
     return FeatureFrames(**parts).coerce()
+
+
+async def _read_table(
+    conn: asyncpg.Connection, name: str, cutoff: Cutoff | None, ids: list[int] | None, live: bool, bulk: bool
+) -> pa.Table:
+    """One table's rows for the cutoff's horizon (operations: their monthly bins, with
+    abs/spend/inflow)."""
+    # operations are read as their monthly bins (the operation_month table)
+    select, _, types = _TABLES[name]
+    where, args = _where("operation_months" if name == "operations" else name, cutoff, ids is not None, live)
+    if ids is not None:
+        args.append(ids)
+    if name != "operations":
+        return await _copy_table(conn, select + where, args, types, bulk)
+    source = f"operation_month{where}"
+    if live and cutoff is not None:
+        end = horizon(cutoff)["end"]
+        args += [month_start(month_index(cutoff)).date(), end.value // 1000 - 1]  # µs
+        source = _LIVE_BINS_SQL.format(k=len(args) - 1, k2=len(args), where=where)
+    sql = _OPERATION_MONTHS_SQL.format(source=source)
+    return _bin_sums(await _copy_table(conn, sql, args, _OPERATION_MONTHS_TYPES, bulk))
+
+
+async def _load_canonical(
+    conn: asyncpg.Connection, cutoff: Cutoff | None, ids: list[int], live: bool
+) -> FeatureFrames:
+    """A few clients' frames, canonical straight from Arrow (core.features.arrow_frames);
+    a table that path declines is coerced the generic way."""
+    tables = {name: await _read_table(conn, name, cutoff, ids, live, False) for name in _TABLES}
+    ways: dict[str, tuple[Callable[[], pd.DataFrame | None], Callable[[], pd.DataFrame]]] = {
+        "clients": (
+            lambda: arrow_frames.clients(tables["clients"]),
+            lambda: coerce_clients(_to_frame(tables["clients"])),
+        ),
+        "holdings": (
+            lambda: arrow_frames.monthly(tables["holdings"], with_kind=False),
+            lambda: coerce_monthly(_to_frame(tables["holdings"]), HOLDING_FIELDS),
+        ),
+        "events": (
+            lambda: arrow_frames.monthly(tables["events"], with_kind=True),
+            lambda: coerce_monthly(_to_frame(tables["events"]), EVENT_FIELDS),
+        ),
+        "operation_months": (
+            lambda: arrow_frames.operation_months(tables["operations"]),
+            lambda: coerce_operation_months(tables["operations"].to_pandas()),
+        ),
+        "offers": (
+            lambda: arrow_frames.offers(tables["offers"]),
+            lambda: coerce_offers(_to_frame(tables["offers"])),
+        ),
+    }
+    parts: dict[str, pd.DataFrame] = {}
+    for name, (fast, generic) in ways.items():
+        frame = fast()
+        parts[name] = generic() if frame is None else frame
+    return FeatureFrames(**parts, operations=arrow_frames.no_operations())
 
 
 async def build_features_db(
