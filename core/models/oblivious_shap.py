@@ -19,13 +19,12 @@ tests/test_oblivious_shap.py checks the values against CatBoost's.
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from catboost import CatBoost
+
+from core.models.catboost_json import model_json
 
 
 class ObliviousShap:
@@ -47,11 +46,7 @@ class ObliviousShap:
     @classmethod
     def from_model(cls, model: CatBoost) -> ObliviousShap | None:
         """Tabulate `model`'s trees; None when a split is of a kind not handled here."""
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.json"
-            model.save_model(str(path), format="json")
-            spec = json.loads(path.read_text())
-        return cls.from_json(spec)
+        return cls.from_json(model_json(model))
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> ObliviousShap | None:

@@ -17,13 +17,12 @@ tests/test_fast_trees.py checks the predictions against CatBoost's.
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from catboost import CatBoost, CatBoostClassifier
+
+from core.models.catboost_json import model_json
 
 
 class ObliviousForest:
@@ -49,11 +48,7 @@ class ObliviousForest:
     @classmethod
     def from_model(cls, model: CatBoost) -> ObliviousForest | None:
         """The model's trees, or None when it has a split or output this does not replay."""
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.json"
-            model.save_model(str(path), format="json")
-            spec = json.loads(path.read_text())
-        return cls.from_json(spec)
+        return cls.from_json(model_json(model))
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> ObliviousForest | None:
