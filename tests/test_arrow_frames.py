@@ -23,7 +23,7 @@ FRAMES = ("clients", "holdings", "events", "operations", "operation_months", "of
 
 
 async def _generic(conn, cutoff: str, ids: list[int], live: bool) -> FeatureFrames:  # type: ignore[no-untyped-def]
-    t = {name: await source._read_table(conn, name, cutoff, ids, live, False) for name in source._TABLES}
+    t = {name: await source._read_table(conn, name, cutoff, ids, live) for name in source._TABLES}
     return FeatureFrames(
         clients=source._to_frame(t["clients"]),
         holdings=source._to_frame(t["holdings"]),

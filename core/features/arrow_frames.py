@@ -90,7 +90,7 @@ def clients(table: pa.Table) -> pd.DataFrame | None:
 
 
 def monthly(table: pa.Table, with_kind: bool) -> pd.DataFrame | None:
-    """_coerce_monthly(the table as pandas) for holdings (with_kind False) or events."""
+    """coerce_monthly(the table as pandas) for holdings (with_kind False) or events."""
     month = _seconds(table["month"])
     codes = _strings(table["product_code"])
     kind = _strings(table["kind"]) if with_kind else None

@@ -222,13 +222,12 @@ async def load_frames_db(
     """
     conn = await asyncpg.connect(db) if isinstance(db, str) else db
     ids = None if client_ids is None else [int(i) for i in client_ids]
-    bulk = ids is None
     try:
         if ids is not None:  # a few clients (serving), or chunks of a batch run
             return await _load_canonical(conn, cutoff, ids, live)
         parts: dict[str, pd.DataFrame] = {}
         for name in _TABLES:
-            table = await _read_table(conn, name, cutoff, ids, live, bulk)
+            table = await _read_table(conn, name, cutoff, None, live)
             if name == "operations":
                 # Column by column, freeing Arrow's buffers as it goes: no second copy of the bins.
                 parts["operation_months"] = table.to_pandas(split_blocks=True, self_destruct=True)
@@ -242,10 +241,11 @@ async def load_frames_db(
 
 
 async def _read_table(
-    conn: asyncpg.Connection, name: str, cutoff: Cutoff | None, ids: list[int] | None, live: bool, bulk: bool
+    conn: asyncpg.Connection, name: str, cutoff: Cutoff | None, ids: list[int] | None, live: bool
 ) -> pa.Table:
     """One table's rows for the cutoff's horizon (operations: their monthly bins, with
-    abs/spend/inflow)."""
+    abs/spend/inflow); every client's (ids None) through a temporary file."""
+    bulk = ids is None
     # operations are read as their monthly bins (the operation_month table)
     select, _, types = _TABLES[name]
     where, args = _where("operation_months" if name == "operations" else name, cutoff, ids is not None, live)
@@ -265,9 +265,9 @@ async def _read_table(
 async def _load_canonical(
     conn: asyncpg.Connection, cutoff: Cutoff | None, ids: list[int], live: bool
 ) -> FeatureFrames:
-    """A few clients' frames, canonical straight from Arrow (core.features.arrow_frames);
+    """These clients' frames, canonical straight from Arrow (core.features.arrow_frames);
     a table that path declines is coerced the generic way."""
-    tables = {name: await _read_table(conn, name, cutoff, ids, live, False) for name in _TABLES}
+    tables = {name: await _read_table(conn, name, cutoff, ids, live) for name in _TABLES}
     ways: dict[str, tuple[Callable[[], pd.DataFrame | None], Callable[[], pd.DataFrame]]] = {
         "clients": (
             lambda: arrow_frames.clients(tables["clients"]),
