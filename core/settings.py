@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     # Worker
     worker_group: str = "recsys-worker"
     worker_max_records: int = Field(default=500, description="Events per worker batch (one transaction).")
+    worker_lanes: int = Field(
+        default=2,
+        ge=1,
+        le=6,
+        description="Batches one worker process has in flight (each on its own partitions).",
+    )
     outbox_republish_s: float = Field(
         default=30.0, description="Re-publish events published but not processed after this long."
     )

@@ -115,7 +115,14 @@ async def run_worker(
         producer = producer_for(bootstrap)
         await consumer.start()
         await producer.start()
-        worker = Worker(pool, consumer, producer, rescorer, max_records=settings.worker_max_records)
+        worker = Worker(
+            pool,
+            consumer,
+            producer,
+            rescorer,
+            max_records=settings.worker_max_records,
+            lanes=settings.worker_lanes,
+        )
         serve_metrics(settings.worker_metrics_port, settings.metrics_host, "worker")
         if on_ready:
             on_ready(worker)
