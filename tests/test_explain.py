@@ -48,8 +48,10 @@ from core.explain import (
 from core.explain import template as tpl
 from core.settings import Settings
 
-GOOD_EN = "Our offer for you: Credit card. You travel a lot, and the card suits your trips."
-GOOD_RU = "Кредитная карта вам подойдёт: вы много путешествуете."
+GOOD_EN = (
+    "Our offer for you: Credit card. You spent a lot on travel this month, and the card suits your trips."
+)
+GOOD_RU = "Кредитная карта вам подойдёт: в этом месяце вы много потратили на поездки."
 SLOW_S = 1.0
 TIMEOUT_S = 0.3
 
@@ -404,7 +406,10 @@ async def test_no_pii_reaches_the_provider(server: LLMServer) -> None:
     [
         (GOOD_EN, "en", None),
         (GOOD_RU, "ru", None),
-        ("Вам подойдёт кредитная карта: вы много путешествуете.", "ru", None),  # other case
+        ("Вам подойдёт кредитная карта: вы много тратите на путешествия.", "ru", None),  # other words
+        # One month's large travel spending is not "you travel a lot" (regular travel is).
+        ("Вам подойдёт кредитная карта: вы много путешествуете.", "ru", "false claim"),
+        ("Credit card suits you: you travel a lot.", "en", "false claim"),
         ("Оформите кредитную карту для поездок.", "ru", None),  # declined
         ("Our offer: tjcr_fin for your trips.", "en", None),  # the code counts
         ("", "en", "empty answer"),
@@ -450,7 +455,7 @@ def test_template_ru_en() -> None:
         assert 0 < len(text) < tpl.MAX_CHARS
         assert 1 <= text.count(". ") + 1 <= 3
         assert check(text, make_request(language)) is None  # the template passes its own rules
-    assert "travel" in en and "путешеств" in ru  # the travel life event / spending
+    assert "travel" in en and "поездк" in ru  # the travel life event / spending
     assert en.count("travel") == 1  # the event and the spending are one reason
     assert "35" not in en and "45000" not in en  # buckets, not numbers
 

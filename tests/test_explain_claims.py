@@ -23,12 +23,12 @@ import pytest
 from core.catalog import load_catalog
 from core.data.simulator import simulate
 from core.decision import ClientContext
-from core.decision.reasons import life_event_code
+from core.decision.reasons import explain_reason, life_event_code
 from core.domain import LIFE_EVENTS
 from core.explain import ClientFacts, ExplanationRequest, TemplateExplainer, check, client_facts, render
 from core.explain import facts as fx
 from core.explain.claim_check import claims_in, false_claims
-from core.explain.claims import all_claims, had_claim, holds_claim
+from core.explain.claims import EVENT_CLAIMS, all_claims, had_claim, holds_claim
 from core.explain.facts import history_facts
 from core.explain.feature_claims import feature_claims
 from core.features import build_features, from_bundle
@@ -142,11 +142,13 @@ def test_feature_claims_cover_the_model_features() -> None:
         ("Кредитная карта дополнит ваш текущий счёт.", "ru", "holds:cco_fin"),
         ("Кредитная карта подойдёт: вы уже пользуетесь Ипотекой.", "ru", "holds:hip_fin"),
         ("Credit card fits you because you used to have our Mortgage.", "en", "had:hip_fin"),
-        ("Credit card is handy now that you recently bought a new car.", "en", "event:car_purchase"),
-        ("Кредитная карта пригодится: вы недавно купили машину.", "ru", "event:car_purchase"),
-        ("Кредитная карта пригодится: в семье появился малыш.", "ru", "event:child"),
+        ("Credit card is handy after your large car expenses lately.", "en", "event:car_purchase"),
+        ("Кредитная карта пригодится: у вас были крупные траты на машину.", "ru", "event:car_purchase"),
+        ("Кредитная карта пригодится: ваши расходы на детей заметно выросли.", "ru", "event:child"),
+        ("Credit card helps now that your spending on children has grown.", "en", "event:child"),
         ("Credit card fits you: your salary went up recently.", "en", "event:salary_rise"),
-        ("Кредитная карта пригодится после переезда.", "ru", "event:relocation"),
+        ("Кредитная карта пригодится после крупных расходов на квартиру.", "ru", "event:relocation"),
+        ("Credit card suits you: you spent a lot on travel this month.", "en", "event:travel"),
         ("Credit card suits you: you use several of our products.", "en", "several_products"),
     ],
 )
@@ -165,6 +167,41 @@ def test_guardrail_rejects_a_false_claim(answer: str, language: str, false_id: s
     else:
         facts = replace(NOBODY, held=("cco_fin", "ecue_fin"))
     assert check(answer, replace(req, facts=facts)) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "event"),
+    [
+        ("Credit card is handy now that you recently bought a new car.", "en", "car_purchase"),
+        ("Кредитная карта пригодится: вы недавно купили машину.", "ru", "car_purchase"),
+        ("Кредитная карта пригодится: в семье появился малыш.", "ru", "child"),
+        ("Congratulations on your newborn! A Credit card helps.", "en", "child"),
+        ("Кредитная карта пригодится после переезда.", "ru", "relocation"),
+        ("Credit card makes settling into your new home easier.", "en", "relocation"),
+    ],
+)
+def test_guardrail_rejects_what_operations_cannot_show(answer: str, language: str, event: str) -> None:
+    """A car bought, a child born, a home moved to: the data shows the payments, not these,
+    so a text that says them is rejected even for a client with the life event detected."""
+    req = request(replace(NOBODY, life_events=(event,)), (), language, code="tjcr_fin")
+    problem = check(answer, req)
+    assert problem is not None and f"unobserved:{event}" in problem
+
+
+def test_event_phrases_state_only_what_the_operations_show() -> None:
+    """Every text the product says about a life event (the template's phrase, the reason
+    text served with an offer) is recognised as the event's own claim and as nothing the
+    operations cannot show."""
+
+    for event in LIFE_EVENTS:
+        for language in ("ru", "en"):
+            for text in (
+                EVENT_CLAIMS[event].text(language),
+                explain_reason(life_event_code(event), language),
+            ):
+                ids = {c.id for c in claims_in(text, language)}  # type: ignore[arg-type]
+                assert f"event:{event}" in ids, text
+                assert not {i for i in ids if i.startswith("unobserved:")}, text
 
 
 class _Lying:
@@ -270,12 +307,12 @@ def _raw_truth(bundle: Any, cutoff: pd.Timestamp) -> dict[int, dict[str, Any]]:
 def _true(claim_id: str, t: dict[str, Any]) -> bool:
     """Whether a claim holds by the raw data (the test's own reading of each claim)."""
     kind, _, arg = claim_id.partition(":")
-    travels = "travel" in t["events"] or "travel" in t["frequent"]
     checks = {
         "holds": lambda: arg in t["held"],
         "had": lambda: arg in t["past"],
-        "event": lambda: travels if arg == "travel" else arg in t["events"],
-        "category": lambda: travels if arg == "travel" else arg in t["frequent"],
+        "event": lambda: arg in t["events"],
+        "category": lambda: arg in t["frequent"],
+        "unobserved": lambda: False,  # a car bought, a child born: never in the data
         "several_products": lambda: len(t["held"]) >= 2,
         "complements": lambda: len(t["held"]) >= 1,
         "salary_regular": lambda: t["salary_months"] >= fx.SALARY_REGULAR_MONTHS,

@@ -32,12 +32,17 @@ NO_CONTACT_BY_RULE: dict[str, str] = {
     "contact_cap": CONTACT_CAP_REACHED,
 }
 
+# What the operations show (core.features.life_events), not what may have caused it: these
+# texts reach the client (offers' reason_texts) and the LLM's prompt.
 _EVENT_TEXT = {
-    "car_purchase": ("Клиент недавно купил автомобиль", "The client recently bought a car"),
-    "child": ("В семье клиента появился ребёнок", "The client recently had a child"),
-    "relocation": ("Клиент недавно переехал", "The client recently moved home"),
-    "salary_rise": ("У клиента выросла зарплата", "The client's salary went up"),
-    "travel": ("Клиент много путешествует", "The client travels a lot"),
+    "car_purchase": (
+        "Крупные расходы на автомобиль за три месяца",
+        "Large car expenses in the last three months",
+    ),
+    "child": ("Расходы на детей растут", "Spending on children is growing"),
+    "relocation": ("Крупные расходы на дом за три месяца", "Large home expenses in the last three months"),
+    "salary_rise": ("Зарплатные поступления выросли", "Salary payments went up"),
+    "travel": ("Крупные расходы на поездки в этом месяце", "Large travel spending this month"),
 }
 
 
