@@ -68,10 +68,12 @@ async def test_no_second_poll_when_idle_or_full() -> None:
 
 class _PartitionedConsumer:
     """A consumer that owns `owned` partitions, each holding `per_partition` records, serves
-    only the partitions asked for, and records the offsets committed."""
+    only the partitions asked for (spread over them, as a fetch of several partitions is),
+    and records the offsets committed."""
 
     def __init__(self, owned: list[int], per_partition: int) -> None:
         self.owned = {TopicPartition(TOPIC, p) for p in owned}
+        self.per_partition = per_partition
         self.pending = {tp: [_Record(tp.partition, o) for o in range(per_partition)] for tp in self.owned}
         self.commits: list[dict[TopicPartition, int]] = []
 
@@ -79,13 +81,13 @@ class _PartitionedConsumer:
         return set(self.owned)
 
     def highwater(self, tp: TopicPartition) -> int | None:
-        return None
+        return self.per_partition
 
     async def getmany(self, *partitions: TopicPartition, timeout_ms: int, max_records: int) -> dict[Any, Any]:
+        each = -(-max_records // len(partitions))
         out: dict[TopicPartition, list[_Record]] = {}
         for tp in partitions:
-            got, self.pending[tp] = self.pending[tp][:max_records], self.pending[tp][max_records:]
-            max_records -= len(got)
+            got, self.pending[tp] = self.pending[tp][:each], self.pending[tp][each:]
             if got:
                 out[tp] = got
         if not out:
@@ -96,40 +98,52 @@ class _PartitionedConsumer:
         self.commits.append({tp: o.offset for tp, o in offsets.items()})
 
 
-def test_lanes_split_the_owned_partitions_disjointly_and_cover_them() -> None:
-    for owned in ([0, 1, 2, 3, 4, 5], [1, 3, 5], [4], []):
-        worker = _worker(_PartitionedConsumer(owned, 0), lanes=2)
-        shares = [worker.lane_partitions(lane) for lane in range(2)]
-        assert sorted(tp.partition for share in shares for tp in share) == owned
-        assert not set(shares[0]) & set(shares[1])
-        assert abs(len(shares[0]) - len(shares[1])) <= 1  # balanced: neither lane sits idle
+def _handled(worker: Worker, partitions: list[int], offset: int) -> None:
+    for p in partitions:  # as Worker._measure_lag records a handled batch
+        worker._next_offset[p] = offset
+
+
+def test_a_second_lane_works_only_on_a_backlog_and_never_on_a_held_partition() -> None:
+    consumer = _PartitionedConsumer([0, 1, 2, 3, 4, 5], per_partition=1000)
+    worker = _worker(consumer, max_records=500, lanes=2)
+    owned = sorted(consumer.owned, key=lambda tp: tp.partition)
+    # Nothing handled yet (no known backlog): lane 0 takes every partition, lane 1 none.
+    assert worker.take_partitions(0) == owned and worker.take_partitions(1) == []
+    worker._release(owned)
+    # A backlog of more than one batch: each lane its share, disjoint, together all.
+    _handled(worker, [0, 1, 2, 3, 4, 5], 100)
+    shares = [worker.take_partitions(0), worker.take_partitions(1)]
+    assert [tp.partition for tp in shares[0]] == [0, 2, 4] and [tp.partition for tp in shares[1]] == [1, 3, 5]
+    worker._release(shares[0])
+    # The backlog drained while lane 1 still handles its batch: lane 0 takes only the rest.
+    _handled(worker, [0, 1, 2, 3, 4, 5], 1000)
+    assert [tp.partition for tp in worker.take_partitions(0)] == [0, 2, 4]
+    assert worker.take_partitions(1) == []
 
 
 async def test_two_lanes_have_batches_in_flight_at_once_and_commit_only_their_own() -> None:
-    consumer = _PartitionedConsumer([0, 1, 2, 3], per_partition=2)
-    worker = _worker(consumer, lanes=2)
+    consumer = _PartitionedConsumer([0, 1, 2, 3], per_partition=8)
+    worker = _worker(consumer, max_records=4, lanes=2)
     stop = asyncio.Event()
-    in_flight: set[int] = set()
-    overlapped = asyncio.Event()
+    in_flight: list[set[int]] = []
+    most = 0
     handled: list[tuple[int, int]] = []
 
     async def handle(records: list[_Record]) -> None:
-        lane = records[0].partition % 2
-        in_flight.add(lane)
-        if len(in_flight) == 2:
-            overlapped.set()
-        # One lane's batch waits (as on PostgreSQL) until the other lane has one in flight
-        # too: with one batch at a time this would never happen and the test times out.
-        await asyncio.wait_for(overlapped.wait(), timeout=5)
+        nonlocal most
+        mine = {r.partition for r in records}
+        assert not any(mine & other for other in in_flight)  # no partition in two batches
+        in_flight.append(mine)
+        most = max(most, len(in_flight))
+        await asyncio.sleep(0.05)  # as the batch's wait on PostgreSQL
         handled.extend((r.partition, r.offset) for r in records)
-        in_flight.discard(lane)
-        if len(handled) == 8:
+        in_flight.remove(mine)
+        if len(handled) == 32:
             stop.set()
 
     worker.handle = handle  # type: ignore[method-assign,assignment]
     await asyncio.wait_for(worker.run(stop), timeout=10)
-    assert sorted(handled) == [(p, o) for p in range(4) for o in range(2)]
-    for commit in consumer.commits:  # a lane's commit names only its own partitions
-        assert {tp.partition % 2 for tp in commit} in ({0}, {1})
+    assert sorted(handled) == [(p, o) for p in range(4) for o in range(8)]
+    assert most == 2  # with one batch at a time this stays 1
     last = {tp.partition: offset for commit in consumer.commits for tp, offset in commit.items()}
-    assert last == {0: 2, 1: 2, 2: 2, 3: 2}  # the offset after each partition's last record
+    assert last == {0: 8, 1: 8, 2: 8, 3: 8}  # the offset after each partition's last record
