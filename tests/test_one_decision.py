@@ -143,3 +143,14 @@ async def test_an_added_operation_tells_an_offer_the_client_is_served(trained_db
             note, served = await _story(db, cid)
             assert note["product_code"] in served
     assert told >= 1
+
+
+async def test_the_workers_warm_up_stores_nothing(trained_db: str, db: Any) -> None:
+    """At start-up the worker scores, decides and explains stored clients once (the first
+    batch's model-library start-up cost); none of it may reach a table that a client, the
+    API or the contact policy reads."""
+    rescorer = await _rescorer(db)
+    tables = ("recommendation", "notification", "offer_log", "outbox", "processed_event")
+    before = {t: await db.fetchval(f"SELECT count(*) FROM {t}") for t in tables}
+    await rescorer.warm_up(db, sizes=(1, 40))
+    assert {t: await db.fetchval(f"SELECT count(*) FROM {t}") for t in tables} == before

@@ -110,6 +110,8 @@ async def run_worker(
         if models is None:
             raise RuntimeError("no trained model set: run `recsys train` before starting a worker")
         rescorer = Rescorer(models, make_explainer(settings))
+        async with pool.acquire() as conn:
+            await rescorer.warm_up(conn)
         freeze_loaded()  # no full-collection pauses over the model set (core.heap)
         consumer = consumer_for(bootstrap, settings.worker_group)
         producer = producer_for(bootstrap)
