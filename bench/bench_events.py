@@ -14,7 +14,9 @@ and a trained model set, e.g. .recsys after `make run`):
 The template explainer is used (LLM_PROVIDER unset). Numbers only: nothing passes or fails.
 With --json the last line of stdout is one JSON object: `events_per_s` and `p95_ms` of ONE
 worker (what the targets are about), with p50/max, the clients and notifications behind them,
-and the same figures for each larger worker count under `workers`.
+`worker_busy_share` (the share of its core a worker was on while the events were processed:
+below 1, it waited on PostgreSQL or the broker), and the same figures for each larger worker
+count under `workers`.
 """
 
 from __future__ import annotations
@@ -309,6 +311,9 @@ def main() -> None:
             "notifications": notified,
             "latency_samples": len(lat),
             "cpu_ms_per_event": cpu,
+            # Share of its core each worker was on during the throughput phase: the host's
+            # speed varies by a third between runs here, this much less.
+            "worker_busy_share": round(eps * cpu["worker"] / 1000 / n_workers, 3),
         }
     if args.json:
         one = results[1]
@@ -320,6 +325,7 @@ def main() -> None:
             "distinct_clients": one["distinct_clients"],
             "latency_samples": one["latency_samples"],
             "cpu_ms_per_event": one["cpu_ms_per_event"],
+            "worker_busy_share": one["worker_busy_share"],
             "rate_per_s": args.rate,
             "workers": {str(n): r for n, r in results.items()},
         }
