@@ -71,18 +71,41 @@ class ContextFacts:
 
     Why: decide() evaluates about ten rules for each of some twenty products; recounting the
     contact window and rescanning the contact history per product (and per rule) was most of
-    the worker's decision time. The answers are the ones contacts_in_window and
-    _recent_response give, only memoised; the rules that read nothing but the client
-    (`CLIENT_ONLY`) are evaluated once per client, not once per product.
+    the worker's decision time. The answers are the ones contacts_in_window,
+    _recent_response, conflicts_with and credit_payments give, only memoised; the rules that
+    read nothing but the client (`CLIENT_ONLY`) are evaluated once per client, not once per
+    product.
     """
 
-    __slots__ = ("ctx", "_contacts", "_responded", "rule_answers")
+    __slots__ = ("ctx", "_contacts", "_responded", "_blocked", "_held_payments", "rule_answers")
 
     def __init__(self, ctx: ClientContext) -> None:
         self.ctx = ctx
         self._contacts: dict[int, int] = {}
         self._responded: dict[tuple[str, int], frozenset[str]] = {}
+        self._blocked: frozenset[str] | None = None
+        self._held_payments: float | None = None
         self.rule_answers: dict[str, bool] = {}
+
+    def conflicts(self, spec: ProductSpec, catalog: Catalog) -> bool:
+        """conflicts_with(spec, ctx.held, catalog): declared on the product's side, or on the
+        side of a held product (the codes those name, collected once per client)."""
+        if self._blocked is None:
+            self._blocked = frozenset(
+                c for h in self.ctx.held if h in catalog.codes for c in catalog[h].conflicts
+            )
+        return spec.code in self._blocked or not self.ctx.held.isdisjoint(spec.conflicts)
+
+    def within_debt_burden(self, spec: ProductSpec, catalog: Catalog, max_ratio: float) -> bool:
+        """within_debt_burden(ctx, [spec.code], ...), the held products' instalments summed once
+        per client."""
+        ctx = self.ctx
+        if ctx.income is None or ctx.income <= 0:
+            return False
+        if self._held_payments is None:
+            self._held_payments = credit_payments(ctx.held, catalog)
+        extra = 0.0 if spec.code in ctx.held else credit_payments((spec.code,), catalog)
+        return (self._held_payments + extra) * 12.0 <= max_ratio * ctx.income
 
     def contacts(self, days: int) -> int:
         """contacts_in_window(ctx, days), counted once per window."""
@@ -126,12 +149,12 @@ CHECKS: dict[str, Check] = {
     "residency": lambda r, p, f, c, cat: f.ctx.is_resident,
     "segment": lambda r, p, f, c, cat: f.ctx.segment in r.params["segments"],
     "credit_adults": lambda r, p, f, c, cat: f.ctx.age >= r.num("min_age"),
-    "debt_burden": lambda r, p, f, c, cat: within_debt_burden(f.ctx, [p.code], cat, r.num("max_ratio")),
+    "debt_burden": lambda r, p, f, c, cat: f.within_debt_burden(p, cat, r.num("max_ratio")),
     "cooling_off_decline": lambda r, p, f, c, cat: not f.responded(p.code, "decline", int(r.num("days"))),
     "cooling_off_dismiss": lambda r, p, f, c, cat: not f.responded(p.code, "dismiss", int(r.num("days"))),
     "already_held": lambda r, p, f, c, cat: p.code not in f.ctx.held,
-    "conflicts": lambda r, p, f, c, cat: not conflicts_with(p, f.ctx.held, cat),
-    "requires": lambda r, p, f, c, cat: all(req in f.ctx.held for req in p.requires),
+    "conflicts": lambda r, p, f, c, cat: not f.conflicts(p, cat),
+    "requires": lambda r, p, f, c, cat: f.ctx.held.issuperset(p.requires),
     "partner_adults": lambda r, p, f, c, cat: f.ctx.age >= r.num("min_age"),
     "sleeping_dog": lambda r, p, f, c, cat: c is None or c.uplift is None or c.uplift >= 0.0,
     "sure_thing": lambda r, p, f, c, cat: not _is_sure_thing(r, c),
