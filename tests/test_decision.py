@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.catalog import load_catalog
+from core.catalog import Catalog, load_catalog
 from core.decision import (
     RULE_IDS,
     Candidate,
@@ -352,6 +352,35 @@ def test_offers_worth_less_than_the_minimum_are_not_served() -> None:
     ]
     served = [o.product_code for o in decide(c, cands, CAT, rules, random.Random(0)).offers]
     assert served == ["dela_fin"]
+
+
+def test_memoised_conflicts_and_debt_burden_answer_as_the_plain_functions() -> None:
+    """ContextFacts collects a client's held conflicts and instalments once; per product it must
+    answer as conflicts_with and within_debt_burden over the held products do."""
+    from core.decision.eligibility import ContextFacts, conflicts_with, within_debt_burden
+
+    # The catalog declares each conflict on both sides; a conflict declared on one side only
+    # must count all the same.
+    one_sided = Catalog(
+        tuple(
+            dataclasses.replace(p, conflicts=tuple(c for c in p.conflicts if p.code < c))
+            for p in CAT.products
+        )
+    )
+    rng = random.Random(3)
+    codes = [p.code for p in CAT.bank]
+    for catalog in (CAT, one_sided):
+        for _ in range(200):
+            held = frozenset(rng.sample(codes, rng.randint(0, 6)))
+            income = rng.choice([None, 0.0, 9_000.0, 30_000.0, 120_000.0])
+            c = ctx(held=held, income=income)
+            facts = ContextFacts(c)
+            for spec in catalog.products:
+                want = conflicts_with(spec, held, catalog)
+                assert facts.conflicts(spec, catalog) == want, (spec.code, held)
+                for ratio in (0.1, 0.4):
+                    want = within_debt_burden(c, [spec.code], catalog, ratio)
+                    assert facts.within_debt_burden(spec, catalog, ratio) == want, (spec.code, held, income)
 
 
 def test_shared_context_facts_answer_as_fresh_evaluation() -> None:
