@@ -41,9 +41,13 @@ def within_debt_burden(
     ctx: ClientContext, new_codes: Iterable[str], catalog: Catalog, max_ratio: float
 ) -> bool:
     """(held + new credit instalments) / monthly income <= max_ratio; unknown income fails."""
+    return _payments_within(ctx, credit_payments(set(ctx.held) | set(new_codes), catalog), max_ratio)
+
+
+def _payments_within(ctx: ClientContext, payments: float, max_ratio: float) -> bool:
+    """Monthly instalments `payments` / monthly income <= max_ratio; unknown income fails."""
     if ctx.income is None or ctx.income <= 0:
         return False
-    payments = credit_payments(set(ctx.held) | set(new_codes), catalog)
     # Multiplied out, not divided: a denormal income must not divide by zero.
     return payments * 12.0 <= max_ratio * ctx.income
 
@@ -100,12 +104,10 @@ class ContextFacts:
         """within_debt_burden(ctx, [spec.code], ...), the held products' instalments summed once
         per client."""
         ctx = self.ctx
-        if ctx.income is None or ctx.income <= 0:
-            return False
         if self._held_payments is None:
             self._held_payments = credit_payments(ctx.held, catalog)
         extra = 0.0 if spec.code in ctx.held else credit_payments((spec.code,), catalog)
-        return (self._held_payments + extra) * 12.0 <= max_ratio * ctx.income
+        return _payments_within(ctx, self._held_payments + extra, max_ratio)
 
     def contacts(self, days: int) -> int:
         """contacts_in_window(ctx, days), counted once per window."""
