@@ -109,7 +109,7 @@ class Worker:
         self.stats = WorkerStats()
         self._lag_at = 0.0
         self._next_offset: dict[int, int] = {}  # partition -> offset after the last one handled
-        self._leased: dict[TopicPartition, int] = {}  # partition -> the lane polling or handling it
+        self._leased: set[TopicPartition] = set()  # partitions a lane is polling or handling
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; each lane finishes and commits the batch in hand first."""
@@ -140,13 +140,11 @@ class Worker:
         else:
             wanted = owned if lane == 0 else []
         mine = [tp for tp in wanted if tp not in self._leased]
-        for tp in mine:
-            self._leased[tp] = lane
+        self._leased.update(mine)
         return mine
 
     def _release(self, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            self._leased.pop(tp, None)
+        self._leased.difference_update(partitions)
 
     async def _run_lane(self, lane: int, stop: asyncio.Event) -> None:
         while not stop.is_set():
