@@ -18,6 +18,8 @@ from typing import Literal
 from core.domain import LIFE_EVENTS, OPERATION_CATEGORIES, SEGMENTS
 
 Language = Literal["ru", "en"]
+# (ru, en): client-facing, second person, usable after "because" / "потому что".
+Phrase = tuple[str, str]
 ProductKind = Literal["bank", "partner"]
 Source = Literal["template", "openai", "yandex", "cache"]
 
