@@ -227,6 +227,7 @@ async def test_recommendations_latest_stored_or_computed_once(
         assert o["explanationSource"] == "template" and o["response"] is None
     if not first["offers"]:
         assert first["noContactReason"]
+    await _offers_in_both_languages(http, tokens["own"], cid, legacy=False)
     # The worker's rows (with an explainer's text) win as soon as they are newer.
     items = [
         {
@@ -278,6 +279,36 @@ async def test_recommendations_latest_stored_or_computed_once(
     assert top["reasons"] == [{"feature": "age", "contribution": 0.3}] and top["uplift"] == 0.05
     assert alt["explanation"] == "First reason. Second reason." and alt["explanationSource"] == "template"
     assert alt["uplift"] is None
+    await _offers_in_both_languages(http, tokens["own"], cid, legacy=True)
+
+
+REC_LANG = """query($id: ID!) { recommendations(clientId: $id) { offers {
+  reasonCodes explanation reasonTexts product { code nameRu nameEn }
+  texts { language explanation reasonTexts } } } }"""
+
+
+async def _offers_in_both_languages(http: httpx.AsyncClient, token: str, cid: int, legacy: bool) -> None:
+    """The app's language switch: each offer's explanation and reasons in both languages,
+    the client's own (RU) as the plain fields, English from the same reason codes; a row
+    stored before texts were kept in both languages (`legacy`) has none."""
+    from core.decision import explain_reason
+
+    own = ok(await gql(http, "{ me { language } }", token=token))["me"]["language"]
+    assert own == "RU"  # the simulated population's clients are Russian-speaking
+    offers = ok(await gql(http, REC_LANG, {"id": str(cid)}, token=token))["recommendations"]["offers"]
+    assert offers
+    for o in offers:
+        if legacy:
+            assert o["texts"] == []
+            continue
+        texts = {t["language"]: t for t in o["texts"]}
+        assert set(texts) == {"RU", "EN"}
+        ru, en = texts["RU"], texts["EN"]
+        assert ru["explanation"] == o["explanation"] and ru["reasonTexts"] == o["reasonTexts"]
+        names = o["product"]
+        assert names["nameEn"] in en["explanation"] and names["nameRu"] not in en["explanation"]
+        assert en["explanation"].startswith("Our") and "We chose it because" in en["explanation"]
+        assert en["reasonTexts"] == [explain_reason(c, "en") for c in o["reasonCodes"]] != ru["reasonTexts"]
 
 
 async def test_analysts_compare_strategies(

@@ -471,9 +471,14 @@ async def test_served_explanations_are_true_for_database_clients(trained_db: str
             )
             for offer in offers:
                 offers_seen += 1
-                for claim in claims_in(offer["explanation"], language):  # type: ignore[arg-type]
-                    assert _true(claim.id, truth[cid]), (cid, claim.id, offer["explanation"])
-                    said[claim.id.split(":")[0]] = said.get(claim.id.split(":")[0], 0) + 1
+                # The text in the client's language and the one the app's language switch
+                # shows in the other: every claim of both holds.
+                texts = {lang: t["explanation"] for lang, t in offer["texts"].items()}
+                assert set(texts) == {"ru", "en"} and texts[language] == offer["explanation"]
+                for lang, text in texts.items():
+                    for claim in claims_in(text, lang):
+                        assert _true(claim.id, truth[cid]), (cid, claim.id, text)
+                        said[claim.id.split(":")[0]] = said.get(claim.id.split(":")[0], 0) + 1
                 if cid == new_id:
                     ids_said = {c.id for c in claims_in(offer["explanation"], language)}  # type: ignore[arg-type]
                     assert not any(i.startswith(("holds:", "had:")) for i in ids_said)

@@ -331,6 +331,10 @@ def test_client_sees_products_and_offers(site: tuple[Browser, dict[str, Any]]) -
     browser.screenshot(shots() / "02-home.png")
     browser.click("#lang-toggle")
     browser.wait_for("#offers-section", text="Offers for you")
+    # The offers' own texts switch too (they came in both languages), not only the page's.
+    explanation = browser.text(".offer-card .offer-explanation")
+    assert explanation.startswith("Our") and "We chose it because" in explanation, explanation
+    assert not any("а" <= ch <= "я" for ch in browser.text("#offers").lower()), browser.text("#offers")
     browser.screenshot(shots() / "02-home-en.png")
     browser.click("#lang-toggle")
     browser.wait_for("#offers-section", text="Предложения для вас")

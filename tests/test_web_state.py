@@ -116,8 +116,12 @@ async def test_home_loads_products_and_offers(api: FakeApi) -> None:
     ]  # rule text, then by |contribution|
     assert best.alternatives == "Депозит"
     assert state.unread == 1 and state.notifications[0].title == "Старое"
+    assert best.explanation.endswith(": подходит вам")
     state.toggle_lang()
     assert state.offer_cards[0].name == "Credit card" and state.holdings[0].name == "Current account"
+    # The switch re-renders the offers' texts too (both languages came with the offers).
+    best = state.offer_cards[0]
+    assert best.explanation == "Credit card: suits you" and best.reasons[0] == "Salary went up"
 
 
 async def test_offer_responses_keep_the_answered_card_and_add_new_offers(api: FakeApi) -> None:

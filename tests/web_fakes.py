@@ -37,6 +37,14 @@ def offer(
         ],
         "reasonTexts": ["Зарплата выросла"],
         "explanation": f"{p['nameRu']}: подходит вам",
+        "texts": [  # as web/api_client.py's OFFER asks: both languages, the app shows one
+            {
+                "language": "RU",
+                "explanation": f"{p['nameRu']}: подходит вам",
+                "reasonTexts": ["Зарплата выросла"],
+            },
+            {"language": "EN", "explanation": f"{p['nameEn']}: suits you", "reasonTexts": ["Salary went up"]},
+        ],
         "explanationSource": "template",
     }
 

@@ -84,7 +84,9 @@ def set_transport(transport: httpx.AsyncBaseTransport | None) -> None:
 PRODUCT = "code kind category nameRu nameEn isCredit"
 OFFER = (
     f"product {{ {PRODUCT} }} rank probability uplift expectedValue reasonCodes "
-    "reasons { feature contribution text } reasonTexts explanation explanationSource response"
+    "reasons { feature contribution text } reasonTexts explanation explanationSource response "
+    # Both languages at once: the language switch re-renders the cards without a new request.
+    "texts { language explanation reasonTexts }"
 )
 RECOMMENDATION = f"id clientId strategy modelVersion createdAt noContactReason offers {{ {OFFER} }}"
 NOTIFICATION = f"id clientId createdAt kind title body readAt product {{ {PRODUCT} }}"

@@ -14,7 +14,7 @@ import strawberry
 
 from api.context import Info
 from api.db import jsonb
-from api.types.enums import OfferResponse, Strategy
+from api.types.enums import Language, OfferResponse, Strategy
 from api.types.products import Product, catalog_product
 from core.catalog import load_catalog
 
@@ -24,6 +24,13 @@ class Reason:
     feature: str
     contribution: float
     text: str | None = None
+
+
+@strawberry.type(description="An offer's texts in one language.")
+class OfferText:
+    language: Language
+    explanation: str
+    reason_texts: list[str]
 
 
 @strawberry.type
@@ -40,6 +47,11 @@ class Offer:
     reason_texts: list[str] = strawberry.field(description="Reason codes in words, client's language.")
     explanation: str
     explanation_source: str = strawberry.field(description="template | openai | yandex | cache")
+    texts: list[OfferText] = strawberry.field(
+        description="explanation and reasonTexts in each language the app shows, for its language "
+        "switch: the client's language as above, the other written by the template on the same "
+        "checked facts. Empty for recommendations stored before texts were kept in both languages."
+    )
     propensity: float | None = strawberry.field(description="Logged probability the policy shows this offer.")
     exploration: bool
     _client_id: strawberry.Private[int]
@@ -55,6 +67,9 @@ class Offer:
             served.answers = answers  # the answers this answer shows: part of its cache key
         value = answers.get(self.product.code)
         return OfferResponse(value) if value else None
+
+
+_LANGUAGES = {lang.value for lang in Language}
 
 
 def _explanation(item: dict[str, Any]) -> str:
@@ -85,6 +100,15 @@ def _offer(item: dict[str, Any], client_id: int, rec_id: int | None) -> Offer | 
         reason_texts=[str(t) for t in item.get("reason_texts") or []],
         explanation=_explanation(item),
         explanation_source=str(item.get("explanation_source") or "template"),
+        texts=[
+            OfferText(
+                language=Language(language),
+                explanation=str(t.get("explanation") or ""),
+                reason_texts=[str(r) for r in t.get("reason_texts") or []],
+            )
+            for language, t in (item.get("texts") or {}).items()
+            if language in _LANGUAGES
+        ],
         propensity=None if propensity is None else float(propensity),
         exploration=bool(item.get("exploration", False)),
         _client_id=client_id,

@@ -3,6 +3,12 @@
 The request carries only the product, the reason codes in words, the model's top features
 and bucketed facts (core.explain.types.client_facts); the explainer falls back to the
 template text on any LLM failure, so every offer leaves here with a text.
+
+Every offer also carries its texts in each language the app shows (`texts`): the
+client's language is the explainer's text, the other one the template's on the same checked
+facts. Why: the app's language switch is the client's to use, and an English page that
+explains its offers in Russian (the profile's language) reads as broken; the template costs
+microseconds, an LLM call per language would double the quota for a rarely used switch.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.catalog import Catalog
-from core.decision import Decision, DecisionRules, decide
+from core.decision import Decision, DecisionRules, decide, explain_reason
 from core.explain import ExplanationRequest, client_facts
 from core.explain.service import Explainer
+from core.explain.template import render
+from core.explain.types import Language
 from core.models.shap_reasons import ReasonSource
 from core.services.scored import ScoredClient, offer_items
 
@@ -50,12 +58,49 @@ def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> Explanat
     )
 
 
-async def explain_offers(explainer: Explainer, scored: ScoredClient, offers: list[dict[str, Any]]) -> None:
-    """Add `explanation` and `explanation_source` to each offer dict (in place)."""
+LANGUAGES: tuple[Language, ...] = ("ru", "en")
+
+
+async def explain_offers(
+    explainer: Explainer,
+    scored: ScoredClient,
+    offers: list[dict[str, Any]],
+    catalog: Catalog | None = None,
+    rules: DecisionRules | None = None,
+) -> None:
+    """Add `explanation` and `explanation_source` to each offer dict (in place); with the
+    catalog, also `texts` (language -> explanation and reason texts, see the module docstring)."""
     for offer in offers:
-        result = await explainer.explain(explanation_request(scored, offer))
+        req = explanation_request(scored, offer)
+        result = await explainer.explain(req)
         offer["explanation"] = result.text
         offer["explanation_source"] = result.source
+        if catalog is not None:
+            offer["texts"] = in_every_language(req, result.text, catalog, rules)
+
+
+def in_every_language(
+    req: ExplanationRequest, text: str, catalog: Catalog, rules: DecisionRules | None = None
+) -> dict[str, dict[str, Any]]:
+    """language -> {"explanation", "reason_texts"}: `text` in the request's language beside the
+    template's text in every other language, on the same request, facts and reason codes with
+    the product's name and the reasons' words in that language, so it says nothing the
+    checked text could not."""
+    product = catalog[req.product_code]
+    out: dict[str, dict[str, Any]] = {
+        req.language: {"explanation": text, "reason_texts": list(req.reason_texts)}
+    }
+    for language in LANGUAGES:
+        if language in out:
+            continue
+        other = dataclasses.replace(
+            req,
+            language=language,
+            product_name=product.name_en if language == "en" else product.name_ru,
+            reason_texts=tuple(explain_reason(c, language, rules) for c in req.reason_codes),
+        )
+        out[language] = {"explanation": render(other), "reason_texts": list(other.reason_texts)}
+    return out
 
 
 def decide_offers(
@@ -78,7 +123,7 @@ async def explain_decisions(
     out = []
     for (scored, _), decision in zip(decided, decisions, strict=True):
         offers = offer_items(decision, scored.ctx, catalog, rules)
-        await explain_offers(explainer, scored, offers)
+        await explain_offers(explainer, scored, offers, catalog, rules)
         out.append((decision, offers))
     return out
 
