@@ -10,6 +10,7 @@ that does not name the product.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import socket
 import threading
@@ -46,6 +47,7 @@ from core.explain import (
     render,
 )
 from core.explain import template as tpl
+from core.explain.claim_check import claims_in
 from core.settings import Settings
 
 GOOD_EN = (
@@ -523,6 +525,39 @@ def test_negative_contributions_are_not_reasons() -> None:
         reason_codes=(), top_features=(("op_cash_cnt_3m", -0.9),), facts=ClientFacts("unknown", "unknown")
     )
     assert "cash" not in render(req)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_partner_offer_is_explained_by_its_own_topic_only(language: str) -> None:
+    """A partner offer carries the model reasons of the bank product it stands in for: a
+    travel discount is explained by travel, never by spending on children, true as that is."""
+    facts = client_facts(38, 45_000.0, held=("tjcr_fin",), frequent_categories=("kids", "travel"))
+    kids_first = (("op_kids_cnt_3m", 0.5), ("op_travel_cnt_3m", 0.2), ("hold_tjcr_fin_l0", 0.1))
+    codes = ("SURE_THING_REPLACED", "PARTNER_OFFER")
+
+    def said(code: str, topics: tuple[str, ...], features: Any = kids_first) -> set[str]:
+        req = dataclasses.replace(
+            make_request(language, code, facts, reason_codes=codes, top_features=features),
+            product_kind="partner",
+            topics=topics,
+        )
+        return {c.id for c in claims_in(render(req), language)}  # type: ignore[arg-type]
+
+    assert said("partner_travel", ()) >= {"category:kids", "category:travel"}  # unrestricted
+    assert said("partner_travel", ("travel",)) == {"category:travel"}
+    assert said("partner_kids", ("kids",)) == {"category:kids"}
+    # Nothing of its topic: no reason about the client at all, the generic one instead.
+    assert said("partner_home", ("home",)) == {"generic"}
+    assert said("partner_travel", ("travel",), (("op_kids_cnt_3m", 0.5),)) == {"generic"}
+
+
+def test_explanation_requests_carry_a_partner_offers_topics() -> None:
+    """What core.services.explanations asks for: a partner offer's life events' topics."""
+    from core.services.explanations import _topics
+
+    assert _topics({"kind": "partner", "product_code": "partner_travel"}) == ("travel",)
+    assert _topics({"kind": "partner", "product_code": "partner_kids"}) == ("kids",)
+    assert _topics({"kind": "bank", "product_code": "tjcr_fin"}) == ()
 
 
 # --- facts and requests --------------------------------------------------------------------

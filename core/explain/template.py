@@ -134,7 +134,8 @@ def reason_claims(req: ExplanationRequest) -> list[Claim]:
     the client (core.explain.claims), then the client's other life events. A claim whose
     predicate fails for req.facts is never used, whatever the feature or code asked for.
     A travel event and travel spending are one topic ("you travel a lot" is said once).
-    The generic claim is kept only when nothing concrete is left.
+    A partner offer keeps only the claims of its own topics (req.topics). The generic claim
+    is kept only when nothing concrete is left.
     """
     facts = req.facts
     chosen: list[Claim] = []
@@ -152,6 +153,8 @@ def reason_claims(req: ExplanationRequest) -> list[Claim]:
             add(first_true(claims, facts))
     for event in facts.life_events:
         add(EVENT_CLAIMS[event])
+    if req.topics:  # a partner offer: only what it is about (ExplanationRequest.topics)
+        chosen = [c for c in chosen if c.topic in req.topics]
     concrete = [c for c in chosen if c is not GENERIC]
     return concrete or chosen
 

@@ -187,6 +187,10 @@ class ExplanationRequest:
     ids); reason_texts are the same reasons already in words (see `reason_texts`), which an
     LLM phrases better than codes. top_features are (model feature name, contribution)
     pairs, largest effect first; only the names and signs are used, never the numbers.
+    topics: for a partner offer, what it is about (its life events' topics, e.g. "travel"):
+    only claims of these topics say why it was chosen. Its model reasons are those of the
+    bank product it stands in for, and "a travel discount because you spend on children"
+    is true of the client and still no reason for a travel discount.
     """
 
     product_code: str
@@ -197,9 +201,11 @@ class ExplanationRequest:
     reason_texts: tuple[str, ...] = ()
     top_features: tuple[tuple[str, float], ...] = ()
     facts: ClientFacts = ClientFacts(age_band=UNKNOWN, income_band=UNKNOWN)
+    topics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept lists from callers; keep the request immutable and hashable.
+        object.__setattr__(self, "topics", tuple(self.topics))
         object.__setattr__(self, "reason_codes", tuple(self.reason_codes))
         object.__setattr__(self, "reason_texts", tuple(self.reason_texts))
         object.__setattr__(

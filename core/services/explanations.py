@@ -18,9 +18,10 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from core.catalog import Catalog
+from core.catalog import Catalog, load_catalog
 from core.decision import Decision, DecisionRules, decide, explain_reason
 from core.explain import ExplanationRequest, client_facts
+from core.explain.event_phrases import EVENT_TOPICS
 from core.explain.service import Explainer
 from core.explain.template import render
 from core.explain.types import Language
@@ -44,6 +45,7 @@ def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> Explanat
         reason_codes=tuple(offer["reason_codes"]),
         reason_texts=tuple(offer["reason_texts"]),
         top_features=tuple((str(f), float(c)) for f, c in offer.get("reasons", [])),
+        topics=_topics(offer),
         facts=client_facts(
             ctx.age,
             ctx.income,
@@ -59,6 +61,15 @@ def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> Explanat
 
 
 LANGUAGES: tuple[Language, ...] = ("ru", "en")
+
+
+def _topics(offer: dict[str, Any]) -> tuple[str, ...]:
+    """A partner offer's topics (its life events', ExplanationRequest.topics); none for a
+    bank product, whose own model reasons explain it."""
+    if offer["kind"] != "partner":
+        return ()
+    spec = load_catalog()[offer["product_code"]]
+    return tuple(sorted({EVENT_TOPICS[e] for e in spec.life_events if e in EVENT_TOPICS}))
 
 
 async def explain_offers(
