@@ -6,6 +6,7 @@ recommendation_of, so both read the same way to clients.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from api.db import jsonb
 from api.types.enums import Language, OfferResponse, Strategy
 from api.types.products import Product, catalog_product
 from core.catalog import load_catalog
+from core.decision import DecisionRules, explain_reason, load_rules
 
 
 @strawberry.type
@@ -69,7 +71,42 @@ class Offer:
         return OfferResponse(value) if value else None
 
 
-_LANGUAGES = {lang.value for lang in Language}
+_LANGUAGES = tuple(lang.value for lang in Language)
+
+
+@functools.cache
+def _rules() -> DecisionRules:
+    """The rules file's rule ids in words (read once per process, as the catalog)."""
+    return load_rules(catalog=load_catalog())
+
+
+def _texts(item: dict[str, Any]) -> list[OfferText]:
+    """The offer's texts in each language: the stored explanation and reason texts in the
+    client's language (the one `translations` lacks), the template's translations with the
+    reasons in words from their codes (core.services.explanations says why not stored)."""
+    translations = item.get("translations") or {}
+    own = [lang for lang in _LANGUAGES if lang not in translations]
+    if not translations or len(own) != 1:
+        return []  # stored before translations were kept (or unreadable): the plain fields
+    stored = [str(t) for t in item.get("reason_texts") or []]
+    out = [OfferText(language=Language(own[0]), explanation=_explanation(item), reason_texts=stored)]
+    for lang in _LANGUAGES:
+        if lang in translations:
+            out.append(
+                OfferText(
+                    language=Language(lang),
+                    explanation=str(translations[lang]),
+                    reason_texts=_reason_texts(item.get("reason_codes") or [], lang, stored),
+                )
+            )
+    return out
+
+
+def _reason_texts(codes: list[str], language: str, stored: list[str]) -> list[str]:
+    try:
+        return [explain_reason(str(code), language, _rules()) for code in codes]
+    except KeyError:  # a rule since removed from the rules file: the stored words
+        return stored
 
 
 def _explanation(item: dict[str, Any]) -> str:
@@ -100,15 +137,7 @@ def _offer(item: dict[str, Any], client_id: int, rec_id: int | None) -> Offer | 
         reason_texts=[str(t) for t in item.get("reason_texts") or []],
         explanation=_explanation(item),
         explanation_source=str(item.get("explanation_source") or "template"),
-        texts=[
-            OfferText(
-                language=Language(language),
-                explanation=str(t.get("explanation") or ""),
-                reason_texts=[str(r) for r in t.get("reason_texts") or []],
-            )
-            for language, t in (item.get("texts") or {}).items()
-            if language in _LANGUAGES
-        ],
+        texts=_texts(item),
         propensity=None if propensity is None else float(propensity),
         exploration=bool(item.get("exploration", False)),
         _client_id=client_id,

@@ -4,11 +4,15 @@ The request carries only the product, the reason codes in words, the model's top
 and bucketed facts (core.explain.types.client_facts); the explainer falls back to the
 template text on any LLM failure, so every offer leaves here with a text.
 
-Every offer also carries its texts in each language the app shows (`texts`): the
-client's language is the explainer's text, the other one the template's on the same checked
-facts. Why: the app's language switch is the client's to use, and an English page that
-explains its offers in Russian (the profile's language) reads as broken; the template costs
-microseconds, an LLM call per language would double the quota for a rarely used switch.
+Every offer also carries its explanation in the app's other language (`translations`,
+language -> text): the template's on the same checked facts, beside the explainer's text in
+the client's language. Why: the app's language switch is the client's to use, and an English
+page that explains its offers in Russian (the profile's language) reads as broken; the
+template costs microseconds, an LLM call per language would double the quota for a rarely
+used switch. Only the text is stored: the reasons' words come from the reason codes when
+served, and a stored row that outgrows PostgreSQL's 2 kB inline limit is compressed, which
+every read then pays for (duplicating both languages' texts took the API's served requests
+per second down by a third).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.catalog import Catalog, load_catalog
-from core.decision import Decision, DecisionRules, decide, explain_reason
+from core.decision import Decision, DecisionRules, decide
 from core.explain import ExplanationRequest, client_facts
 from core.explain.event_phrases import EVENT_TOPICS
 from core.explain.service import Explainer
@@ -77,41 +81,35 @@ async def explain_offers(
     scored: ScoredClient,
     offers: list[dict[str, Any]],
     catalog: Catalog | None = None,
-    rules: DecisionRules | None = None,
 ) -> None:
     """Add `explanation` and `explanation_source` to each offer dict (in place); with the
-    catalog, also `texts` (language -> explanation and reason texts, see the module docstring)."""
+    catalog, also `translations` (see the module docstring)."""
     for offer in offers:
         req = explanation_request(scored, offer)
         result = await explainer.explain(req)
         offer["explanation"] = result.text
         offer["explanation_source"] = result.source
         if catalog is not None:
-            offer["texts"] = in_every_language(req, result.text, catalog, rules)
+            offer["translations"] = in_other_languages(req, catalog)
 
 
-def in_every_language(
-    req: ExplanationRequest, text: str, catalog: Catalog, rules: DecisionRules | None = None
-) -> dict[str, dict[str, Any]]:
-    """language -> {"explanation", "reason_texts"}: `text` in the request's language beside the
-    template's text in every other language, on the same request, facts and reason codes with
-    the product's name and the reasons' words in that language, so it says nothing the
-    checked text could not."""
+def in_other_languages(req: ExplanationRequest, catalog: Catalog) -> dict[str, str]:
+    """language -> the template's text for every language but the request's: the same
+    request, facts and reason codes, with the product's name in that language, so it says
+    nothing the checked text in the client's language could not."""
     product = catalog[req.product_code]
-    out: dict[str, dict[str, Any]] = {
-        req.language: {"explanation": text, "reason_texts": list(req.reason_texts)}
-    }
-    for language in LANGUAGES:
-        if language in out:
-            continue
-        other = dataclasses.replace(
-            req,
-            language=language,
-            product_name=product.name_en if language == "en" else product.name_ru,
-            reason_texts=tuple(explain_reason(c, language, rules) for c in req.reason_codes),
+    return {
+        language: render(
+            dataclasses.replace(
+                req,
+                language=language,
+                product_name=product.name_en if language == "en" else product.name_ru,
+                reason_texts=(),  # the template does not use them (an LLM prompt does)
+            )
         )
-        out[language] = {"explanation": render(other), "reason_texts": list(other.reason_texts)}
-    return out
+        for language in LANGUAGES
+        if language != req.language
+    }
 
 
 def decide_offers(
@@ -134,7 +132,7 @@ async def explain_decisions(
     out = []
     for (scored, _), decision in zip(decided, decisions, strict=True):
         offers = offer_items(decision, scored.ctx, catalog, rules)
-        await explain_offers(explainer, scored, offers, catalog, rules)
+        await explain_offers(explainer, scored, offers, catalog)
         out.append((decision, offers))
     return out
 
