@@ -330,7 +330,7 @@ async def test_analysts_compare_strategies(
 
 
 NOTES = """query($id: ID!, $unread: Boolean) { notifications(clientId: $id, unreadOnly: $unread) {
-  id clientId createdAt kind title body readAt product { code } } }"""
+  id clientId createdAt kind title body readAt product { code } texts { language title body } } }"""
 
 
 async def test_notifications_and_mark_read(
@@ -349,6 +349,13 @@ async def test_notifications_and_mark_read(
             )
             for i, code_ in enumerate(["recibo", None])
         ]
+        translated = await conn.fetchval(
+            "INSERT INTO notification (client_id, kind, language, title, body, product_code, payload) "
+            "VALUES ($1, 'offer', 'ru', 'Новое предложение: Кредитная карта', 'Потому что', 'tjcr_fin', "
+            "$2::jsonb) RETURNING id",
+            cid,
+            json.dumps({"translations": {"en": {"title": "New offer: Credit card", "body": "Because"}}}),
+        )
         other_note = await conn.fetchval(
             "INSERT INTO notification (client_id, kind, language, title, body) "
             "VALUES ($1, 'offer', 'ru', 't', 'b') RETURNING id",
@@ -357,6 +364,14 @@ async def test_notifications_and_mark_read(
     finally:
         await conn.close()
     notes = ok(await gql(http, NOTES, {"id": str(cid)}, token=tokens["own"]))["notifications"]
+    # Both languages of a notification the worker stored with its translation (the app's
+    # language switch); none for one stored without.
+    assert notes[0]["id"] == str(translated) and notes[0]["texts"] == [
+        {"language": "RU", "title": "Новое предложение: Кредитная карта", "body": "Потому что"},
+        {"language": "EN", "title": "New offer: Credit card", "body": "Because"},
+    ]
+    notes = notes[1:]
+    assert notes[0]["texts"] == []
     assert [n["id"] for n in notes[:2]] == [str(i) for i in reversed(note_ids)]
     assert notes[1]["product"] == {"code": "recibo"} and notes[0]["product"] is None
     mark = "mutation($id: ID!) { markNotificationRead(id: $id) { id readAt } }"

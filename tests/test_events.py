@@ -26,6 +26,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from core.catalog import load_catalog
 from core.events import CLIENT_EVENTS, DEAD_LETTER, NOTIFICATIONS, add_event
 from core.events.broker import ensure_topics, start_embedded_broker, stop_embedded_broker
 from core.events.runtime import run_relay, run_worker
@@ -298,6 +299,13 @@ async def test_new_top_offer_notifies_and_is_published(trained_db: str, kafka_bo
         assert note is not None and note["product_code"] == items[0]["product_code"]
         assert note["body"] == items[0]["explanation"] and contacts == 1
         assert got and got[0]["notification_id"] == note["id"] and got[0]["title"] == note["title"]
+        # The app's other language (the client's is Russian): title and body in English, as
+        # stored and as published, the body being the offer's translation.
+        en_name = load_catalog()[note["product_code"]].name_en
+        english = {"title": f"New offer: {en_name}", "body": items[0]["translations"]["en"]}
+        assert note["language"] == "ru" and json.loads(note["payload"])["translations"] == {"en": english}
+        assert got[0]["language"] == "ru" and got[0]["translations"] == {"en": english}
+        assert english["body"].startswith("Our") and en_name in english["body"]
     else:
         assert note is None and contacts == 0
 

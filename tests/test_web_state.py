@@ -220,6 +220,34 @@ async def test_listener_adds_live_notifications_and_stops_on_logout(ws_api: Any)
         await asyncio.sleep(0.05)
     assert state.notifications[0].title == "Новое предложение" and state.unread == 1
     assert state.latest_live == "Новое предложение" and state.live_count == 1
+    # With the app in English, a notification that came with its translation reads English
+    # (in the bell and in the banner); one without keeps the client's language.
+    state.toggle_lang()
+    await outbox.put(
+        {
+            "id": "n11",
+            "clientId": "7",
+            "createdAt": "2026-01-05T10:01:00Z",
+            "kind": "offer",
+            "title": "Новое предложение: Депозит",
+            "body": "Потому что",
+            "readAt": None,
+            "product": None,
+            "texts": [
+                {"language": "RU", "title": "Новое предложение: Депозит", "body": "Потому что"},
+                {"language": "EN", "title": "New offer: Deposit", "body": "Because"},
+            ],
+        }
+    )
+    for _ in range(100):
+        if state.live_count == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert state.latest_live == "New offer: Deposit"
+    assert [(n.title, n.body) for n in state.notifications] == [
+        ("New offer: Deposit", "Because"),
+        ("Новое предложение", "Кредитная карта"),
+    ]
     state.logout()
     await asyncio.wait_for(task, 5)
     assert not state.live

@@ -89,7 +89,9 @@ OFFER = (
     "texts { language explanation reasonTexts }"
 )
 RECOMMENDATION = f"id clientId strategy modelVersion createdAt noContactReason offers {{ {OFFER} }}"
-NOTIFICATION = f"id clientId createdAt kind title body readAt product {{ {PRODUCT} }}"
+NOTIFICATION = (
+    f"id clientId createdAt kind title body readAt product {{ {PRODUCT} }} texts {{ language title body }}"
+)
 OPERATION = "id occurredAt amount category description"
 CLIENT = (
     "id age sex income segment joinChannel provinceCode language marketingConsent "

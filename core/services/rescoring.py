@@ -118,6 +118,22 @@ def _title(offer: dict[str, Any], language: str) -> str:
     return ("Новое предложение: " if language == "ru" else "New offer: ") + str(offer["name"])
 
 
+def notification_translations(offer: dict[str, Any], catalog: Catalog) -> dict[str, dict[str, str]]:
+    """The notification of `offer` in the app's other languages (language -> title, body),
+    from the offer's translations (core.services.explanations): the bell of an app switched
+    to English reads English too. The push itself goes out in the client's language."""
+    product = catalog[offer["product_code"]]
+    return {
+        str(language): {
+            "title": _title(
+                {"name": product.name_en if language == "en" else product.name_ru}, str(language)
+            ),
+            "body": str(body),
+        }
+        for language, body in (offer.get("translations") or {}).items()
+    }
+
+
 class Rescorer:
     """Per-batch rescoring with a fixed model set, catalog, rules and explainer."""
 
@@ -266,6 +282,7 @@ class Rescorer:
             return {}
         tops = [p.offers[0] for p in plans]
         titles = [_title(top, p.scored.ctx.language) for p, top in zip(plans, tops, strict=True)]
+        translations = [notification_translations(top, self.catalog) for top in tops]
         rows = await conn.fetch(
             "INSERT INTO notification (client_id, kind, language, title, body, product_code, "
             "recommendation_id, payload, event_id) "
@@ -284,9 +301,10 @@ class Rescorer:
                         "recommendation_id": rec_ids[p.event.event_id],
                         "offers": [o["product_code"] for o in p.offers],
                         "exploration": bool(top.get("exploration")),
+                        "translations": tr,
                     }
                 )
-                for p, top in zip(plans, tops, strict=True)
+                for p, top, tr in zip(plans, tops, translations, strict=True)
             ],
             [p.event.event_id for p in plans],
         )
@@ -318,9 +336,11 @@ class Rescorer:
                         "body": top["explanation"],
                         "product_code": top["product_code"],
                         "trigger_event_id": str(p.event.event_id),
+                        "language": p.scored.ctx.language,
+                        "translations": tr,
                     },
                 )
-                for p, top, title in zip(plans, tops, titles, strict=True)
+                for p, top, title, tr in zip(plans, tops, titles, translations, strict=True)
             ],
         )
         return {p.event.event_id: int(stored[p.event.event_id]["id"]) for p in plans}

@@ -54,7 +54,7 @@ class ClientState(AppState):
 
     @rx.var
     def notifications(self) -> list[bank.NotificationView]:
-        return bank.notification_views(self.notifications_raw)
+        return bank.notification_views(self.notifications_raw, self.lang)
 
     @rx.var
     def unread(self) -> int:
@@ -81,7 +81,8 @@ class ClientState(AppState):
         if not notification or str(notification.get("clientId", self.client_id)) != str(self.client_id):
             return
         self.notifications_raw = bank.merge_notification(self.notifications_raw, notification)
-        self.latest_live = str(notification.get("title") or notification.get("body") or "")
+        view = bank.notification_views([notification], self.lang)[0]
+        self.latest_live = view.title or view.body
         self.live_count += 1
 
     async def _follow_decision(self, token: str) -> None:

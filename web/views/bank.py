@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from web.i18n import label, text
-from web.views.formatting import money, product_name, short_date, short_datetime
+from web.views.formatting import in_language, money, product_name, short_date, short_datetime
 
 
 @dataclasses.dataclass
@@ -75,12 +75,12 @@ def holding_views(client: dict[str, Any] | None, lang: str) -> list[HoldingView]
     return out
 
 
-def notification_views(items: list[dict[str, Any]]) -> list[NotificationView]:
+def notification_views(items: list[dict[str, Any]], lang: str = "ru") -> list[NotificationView]:
     return [
         NotificationView(
             id=str(n.get("id", "")),
-            title=str(n.get("title") or ""),
-            body=str(n.get("body") or ""),
+            title=str(in_language(n, "title", lang) or ""),
+            body=str(in_language(n, "body", lang) or ""),
             when=short_datetime(n.get("createdAt")),
             unread=not n.get("readAt"),
         )

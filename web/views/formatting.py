@@ -65,3 +65,13 @@ def parse_date(raw: str) -> date | None:
         return date.fromisoformat(str(raw).strip())
     except ValueError:
         return None
+
+
+def in_language(item: dict[str, Any], field: str, lang: str) -> Any:
+    """An offer's or notification's `field` in the app's language, from its `texts` (the API
+    gives both languages, so the language switch needs no new request), else the plain
+    field: the client's language (stored before texts were kept in both)."""
+    for t in item.get("texts") or []:
+        if str(t.get("language", "")).lower() == lang and t.get(field) is not None:
+            return t[field]
+    return item.get(field)

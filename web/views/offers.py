@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from web.i18n import label, text
-from web.views.formatting import pct, product_name
+from web.views.formatting import in_language, pct, product_name
 
 
 @dataclasses.dataclass
@@ -38,17 +38,8 @@ class OfferChange:
     after: str = ""
 
 
-def _in_language(offer: dict[str, Any], field: str, lang: str) -> Any:
-    """The offer's `field` in the app's language (`texts` holds both), else the plain field:
-    the client's language (recommendations stored before texts were kept in both)."""
-    for t in offer.get("texts") or []:
-        if str(t.get("language", "")).lower() == lang and t.get(field) is not None:
-            return t[field]
-    return offer.get(field)
-
-
 def _reason_lines(offer: dict[str, Any], lang: str = "ru", limit: int = 3) -> list[str]:
-    lines: list[str] = [str(t) for t in _in_language(offer, "reasonTexts", lang) or [] if t]
+    lines: list[str] = [str(t) for t in in_language(offer, "reasonTexts", lang) or [] if t]
     reasons = sorted(
         (r for r in offer.get("reasons") or [] if r.get("text")),
         key=lambda r: -abs(float(r.get("contribution") or 0.0)),
@@ -89,7 +80,7 @@ def offer_cards(
                 # would read as a model's view of the client, so partner cards show neither.
                 probability="" if partner else pct(o.get("probability")),
                 uplift="" if partner or o.get("uplift") is None else pct(o.get("uplift"), signed=True),
-                explanation=str(_in_language(o, "explanation", lang) or ""),
+                explanation=str(in_language(o, "explanation", lang) or ""),
                 source=str(o.get("explanationSource") or ""),
                 reasons=_reason_lines(o, lang),
                 alternatives=", ".join(others),

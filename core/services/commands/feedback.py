@@ -80,7 +80,7 @@ async def mark_notification_read(
     """Set read_at (first read wins); returns the notification row. No event."""
     row = await conn.fetchrow(
         "UPDATE notification SET read_at = coalesce(read_at, $2) WHERE id = $1 "
-        "RETURNING id, client_id, created_at, kind, title, body, product_code, read_at",
+        "RETURNING id, client_id, created_at, kind, title, body, product_code, read_at, language, payload",
         notification_id,
         now or datetime.now(UTC),
     )
