@@ -103,7 +103,7 @@ async def strategy_offers(
                 "expected_value": round(p * rules.value(spec), 4),
                 "reason_codes": [],
                 "reasons": [list(r) for r in reasons.get(code, [])],
-                "name": spec.name_en if language == "en" else spec.name_ru,
+                "name": spec.name(language),
                 "reason_texts": [],
                 "explanation": text,
                 "explanation_source": "template",

@@ -35,3 +35,6 @@ class Strategy(Enum):
 class Language(Enum):
     RU = "ru"
     EN = "en"
+
+
+LANGUAGE_CODES = tuple(lang.value for lang in Language)  # in the order texts list them

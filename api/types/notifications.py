@@ -8,10 +8,8 @@ from typing import Any
 import strawberry
 
 from api.db import jsonb
-from api.types.enums import Language
+from api.types.enums import LANGUAGE_CODES, Language
 from api.types.products import Product, catalog_product_or_none
-
-_LANGUAGES = tuple(lang.value for lang in Language)
 
 
 @strawberry.type(description="A notification's title and body in one language.")
@@ -59,10 +57,10 @@ def _texts(row: Any) -> list[NotificationText]:
         payload = jsonb(row.get("payload"))
         translations = payload.get("translations") if isinstance(payload, dict) else None
     own = row.get("language")
-    if not translations or own not in _LANGUAGES:
+    if not translations or own not in LANGUAGE_CODES:
         return []
     out = [NotificationText(language=Language(own), title=str(row["title"]), body=str(row["body"]))]
-    for language in _LANGUAGES:
+    for language in LANGUAGE_CODES:
         t = translations.get(language)
         if language != own and isinstance(t, dict):
             out.append(

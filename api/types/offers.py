@@ -15,7 +15,7 @@ import strawberry
 
 from api.context import Info
 from api.db import jsonb
-from api.types.enums import Language, OfferResponse, Strategy
+from api.types.enums import LANGUAGE_CODES, Language, OfferResponse, Strategy
 from api.types.products import Product, catalog_product
 from core.catalog import load_catalog
 from core.decision import DecisionRules, explain_reason, load_rules
@@ -71,9 +71,6 @@ class Offer:
         return OfferResponse(value) if value else None
 
 
-_LANGUAGES = tuple(lang.value for lang in Language)
-
-
 @functools.cache
 def _rules() -> DecisionRules:
     """The rules file's rule ids in words (read once per process, as the catalog)."""
@@ -85,12 +82,12 @@ def _texts(item: dict[str, Any]) -> list[OfferText]:
     client's language (the one `translations` lacks), the template's translations with the
     reasons in words from their codes (core.services.explanations says why not stored)."""
     translations = item.get("translations") or {}
-    own = [lang for lang in _LANGUAGES if lang not in translations]
+    own = [lang for lang in LANGUAGE_CODES if lang not in translations]
     if not translations or len(own) != 1:
         return []  # stored before translations were kept (or unreadable): the plain fields
     stored = [str(t) for t in item.get("reason_texts") or []]
     out = [OfferText(language=Language(own[0]), explanation=_explanation(item), reason_texts=stored)]
-    for lang in _LANGUAGES:
+    for lang in LANGUAGE_CODES:
         if lang in translations:
             out.append(
                 OfferText(

@@ -45,6 +45,10 @@ class ProductSpec:
     description_ru: str = ""
     description_en: str = ""
 
+    def name(self, language: str) -> str:
+        """The product's name in a client's or the app's language ("ru" or "en")."""
+        return self.name_en if language == "en" else self.name_ru
+
     @property
     def santander_column(self) -> str | None:
         """The column of this product in train_ver2.csv (None for partner offers)."""

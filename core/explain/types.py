@@ -23,7 +23,7 @@ Phrase = tuple[str, str]
 ProductKind = Literal["bank", "partner"]
 Source = Literal["template", "openai", "yandex", "cache"]
 
-LANGUAGES: tuple[str, ...] = ("ru", "en")
+LANGUAGES: tuple[Language, ...] = ("ru", "en")
 PRODUCT_KINDS: tuple[str, ...] = ("bank", "partner")
 SOURCES: tuple[str, ...] = ("template", "openai", "yandex", "cache")
 

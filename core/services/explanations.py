@@ -28,7 +28,7 @@ from core.explain import ExplanationRequest, client_facts
 from core.explain.event_phrases import EVENT_TOPICS
 from core.explain.service import Explainer
 from core.explain.template import render
-from core.explain.types import Language
+from core.explain.types import LANGUAGES
 from core.models.shap_reasons import ReasonSource
 from core.services.scored import ScoredClient, offer_items
 
@@ -64,9 +64,6 @@ def explanation_request(scored: ScoredClient, offer: dict[str, Any]) -> Explanat
     )
 
 
-LANGUAGES: tuple[Language, ...] = ("ru", "en")
-
-
 def _topics(offer: dict[str, Any]) -> tuple[str, ...]:
     """A partner offer's topics (its life events', ExplanationRequest.topics); none for a
     bank product, whose own model reasons explain it."""
@@ -80,17 +77,16 @@ async def explain_offers(
     explainer: Explainer,
     scored: ScoredClient,
     offers: list[dict[str, Any]],
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> None:
-    """Add `explanation` and `explanation_source` to each offer dict (in place); with the
-    catalog, also `translations` (see the module docstring)."""
+    """Add `explanation`, `explanation_source` and `translations` (see the module docstring)
+    to each offer dict (in place)."""
     for offer in offers:
         req = explanation_request(scored, offer)
         result = await explainer.explain(req)
         offer["explanation"] = result.text
         offer["explanation_source"] = result.source
-        if catalog is not None:
-            offer["translations"] = in_other_languages(req, catalog)
+        offer["translations"] = in_other_languages(req, catalog)
 
 
 def in_other_languages(req: ExplanationRequest, catalog: Catalog) -> dict[str, str]:
@@ -103,7 +99,7 @@ def in_other_languages(req: ExplanationRequest, catalog: Catalog) -> dict[str, s
             dataclasses.replace(
                 req,
                 language=language,
-                product_name=product.name_en if language == "en" else product.name_ru,
+                product_name=product.name(language),
                 reason_texts=(),  # the template does not use them (an LLM prompt does)
             )
         )

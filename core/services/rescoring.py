@@ -125,9 +125,7 @@ def notification_translations(offer: dict[str, Any], catalog: Catalog) -> dict[s
     product = catalog[offer["product_code"]]
     return {
         str(language): {
-            "title": _title(
-                {"name": product.name_en if language == "en" else product.name_ru}, str(language)
-            ),
+            "title": _title({"name": product.name(str(language))}, str(language)),
             "body": str(body),
         }
         for language, body in (offer.get("translations") or {}).items()

@@ -41,9 +41,7 @@ def offer_items(
     return [
         {
             **o.as_dict(),
-            "name": catalog[o.product_code].name_ru
-            if ctx.language == "ru"
-            else catalog[o.product_code].name_en,
+            "name": catalog[o.product_code].name(ctx.language),
             "reason_texts": [explain_reason(code, ctx.language, rules) for code in o.reason_codes],
         }
         for o in decision.offers
